@@ -1,0 +1,270 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Prefetch, Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from taggit.managers import TaggableManager
+
+
+class Topic(models.Model):
+    """One area of the MLSys taxonomy (the conference's call-for-papers topics)."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("papers:topic", kwargs={"slug": self.slug})
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=300, help_text="As displayed: given names, then family name.")
+    key = models.CharField(
+        max_length=300,
+        unique=True,
+        help_text="Normalised name used to match the same person across imports.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class PaperQuerySet(models.QuerySet):
+    def with_authors(self):
+        """Prefetch authors in order, in one extra query for any number of papers."""
+        return self.prefetch_related(
+            Prefetch(
+                "authorships",
+                queryset=Authorship.objects.select_related("author").order_by("position"),
+            )
+        )
+
+    def search(self, query: str):
+        """Papers whose title, author, venue, arXiv id or DOI contains every word."""
+        result = self
+        for word in query.split()[:10]:
+            result = result.filter(
+                Q(title__icontains=word)
+                | Q(authors__name__icontains=word)
+                | Q(venue__icontains=word)
+                | Q(arxiv_id__icontains=word)
+                | Q(doi__icontains=word)
+            )
+        return result.distinct()
+
+
+class Paper(models.Model):
+    class EntryType(models.TextChoices):
+        ARTICLE = "article", "Journal article"
+        INPROCEEDINGS = "inproceedings", "Conference paper"
+        INCOLLECTION = "incollection", "Book chapter"
+        BOOK = "book", "Book"
+        PHDTHESIS = "phdthesis", "PhD thesis"
+        TECHREPORT = "techreport", "Technical report"
+        MISC = "misc", "Preprint or other"
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Entered by hand"
+        DEMO = "demo", "Demo data"
+        ARXIV = "arxiv", "arXiv"
+        DOI = "doi", "DOI"
+        BIBTEX = "bibtex", "BibTeX file"
+
+    title = models.CharField(max_length=1000)
+    title_key = models.CharField(
+        max_length=500,
+        db_index=True,
+        editable=False,
+        help_text="Normalised title used to find possible duplicates.",
+    )
+    authors = models.ManyToManyField(Author, through="Authorship", related_name="papers")
+    more_authors = models.BooleanField(
+        default=False, help_text='The source lists the authors as incomplete ("and others").'
+    )
+    abstract = models.TextField(blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    venue = models.CharField(max_length=500, blank=True)
+    entry_type = models.CharField(
+        max_length=20, choices=EntryType.choices, default=EntryType.MISC
+    )
+    arxiv_id = models.CharField(
+        "arXiv id",
+        max_length=40,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="Without version, e.g. 2205.14135 or cs/0112017.",
+    )
+    arxiv_version = models.PositiveSmallIntegerField(null=True, blank=True)
+    arxiv_primary_category = models.CharField(max_length=40, blank=True)
+    arxiv_comment = models.TextField(blank=True)
+    journal_ref = models.CharField(max_length=500, blank=True)
+    published_on = models.DateField(null=True, blank=True)
+    revised_on = models.DateField(null=True, blank=True)
+    doi = models.CharField(
+        "DOI", max_length=255, null=True, blank=True, unique=True, help_text="Lower case."
+    )
+    url = models.URLField(max_length=1000, blank=True)
+    pdf_url = models.URLField("PDF URL", max_length=1000, blank=True)
+    citation_key = models.CharField(max_length=120, blank=True)
+    source_bibtex = models.TextField(
+        "reference BibTeX",
+        blank=True,
+        help_text="BibTeX as published or fetched, kept for reference; exports are "
+        "generated from the record.",
+    )
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
+    metadata_incomplete = models.BooleanField(
+        default=False,
+        help_text="Only a title and a link are known; an admin should complete the record.",
+    )
+    topics = models.ManyToManyField(Topic, blank=True, related_name="papers")
+    tags = TaggableManager(blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PaperQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-year", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["citation_key"],
+                condition=~Q(citation_key=""),
+                name="paper_citation_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(doi__isnull=True) | Q(doi=Lower("doi")),
+                name="paper_doi_lowercase",
+            ),
+            models.CheckConstraint(
+                condition=Q(arxiv_id__isnull=True) | ~Q(arxiv_id=""),
+                name="paper_arxiv_id_not_empty",
+            ),
+            models.CheckConstraint(
+                condition=Q(doi__isnull=True) | ~Q(doi=""),
+                name="paper_doi_not_empty",
+            ),
+            models.CheckConstraint(
+                condition=Q(year__isnull=True) | Q(year__gte=1800, year__lte=2200),
+                name="paper_year_plausible",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+    def get_absolute_url(self):
+        return reverse("papers:detail", kwargs={"pk": self.pk})
+
+    @property
+    def ordered_authors(self):
+        """Authors in order; uses the prefetch of PaperQuerySet.with_authors()."""
+        return [authorship.author for authorship in self.authorships.all()]
+
+    @property
+    def arxiv_abs_url(self):
+        return f"https://arxiv.org/abs/{self.arxiv_id}" if self.arxiv_id else ""
+
+    @property
+    def arxiv_pdf_url(self):
+        return f"https://arxiv.org/pdf/{self.arxiv_id}" if self.arxiv_id else ""
+
+    @property
+    def doi_url(self):
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+    @property
+    def best_pdf_url(self):
+        return self.pdf_url or self.arxiv_pdf_url
+
+
+class Authorship(models.Model):
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="authorships")
+    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="authorships")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["paper", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["paper", "position"], name="authorship_position_unique"
+            ),
+            models.UniqueConstraint(fields=["paper", "author"], name="authorship_author_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.author} (#{self.position + 1})"
+
+
+class ImportJob(models.Model):
+    """One import run: its input, its progress and the outcome of every item."""
+
+    class Kind(models.TextChoices):
+        ARXIV = "arxiv", "arXiv ids"
+        DOI = "doi", "DOIs"
+        IDENTIFIERS = "identifiers", "arXiv ids and DOIs"
+        BIBTEX = "bibtex", "BibTeX"
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", "Preview"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PREVIEW)
+    input_text = models.TextField(blank=True)
+    filename = models.CharField(max_length=255, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    report = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="One entry per item: its input, outcome, paper id and reason.",
+    )
+    error = models.TextField(blank=True, help_text="Why the whole job failed, if it did.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="import_jobs",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(processed__lte=models.F("total")),
+                name="importjob_processed_le_total",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} import #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def percent_done(self):
+        return round(100 * self.processed / self.total) if self.total else 0
