@@ -55,6 +55,8 @@ class Course(models.Model):
     description = models.TextField(blank=True)
     url = models.URLField("course website", max_length=500, blank=True)
     meeting = models.CharField(max_length=200, blank=True, help_text="e.g. Mon/Wed 15:05-16:25")
+    starts_on = models.DateField("first day of the term", null=True, blank=True)
+    ends_on = models.DateField("last day of the term", null=True, blank=True)
     timezone = models.CharField(
         max_length=64, default=default_timezone, validators=[validate_timezone]
     )
@@ -85,6 +87,14 @@ class Course(models.Model):
 
     class Meta:
         ordering = ["position", "code", "term"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_on__isnull=True)
+                | Q(ends_on__isnull=True)
+                | Q(starts_on__lte=F("ends_on")),
+                name="course_term_dates_ordered",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.code} {self.title} ({self.term})"
@@ -180,19 +190,23 @@ class Lecture(models.Model):
     number = models.PositiveSmallIntegerField()
     date = models.DateField(null=True, blank=True)
     start_time = models.TimeField(null=True, blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(default=80)
     title = models.CharField(max_length=300)
     description = models.TextField(blank=True)
     lecturer = models.CharField(max_length=200, blank=True)
     slides_url = models.URLField(max_length=1000, blank=True)
     video_url = models.URLField(max_length=1000, blank=True)
     note = models.CharField(
-        max_length=300, blank=True, help_text="Logistics shown with the lecture, e.g. 'Lab 1 release'."
+        max_length=300,
+        blank=True,
+        help_text="Logistics shown with the lecture, e.g. 'Lab 1 release'.",
     )
     review_deadline = models.DateTimeField(
         null=True,
         blank=True,
         help_text="Overrides the course's default (the lecture's start minus its offset).",
     )
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = LectureQuerySet.as_manager()
 
@@ -206,7 +220,10 @@ class Lecture(models.Model):
         return f"{self.course.code} lecture {self.number}: {self.title}"
 
     def get_absolute_url(self):
-        return reverse("courses:schedule", kwargs={"slug": self.course.slug}) + f"#lecture-{self.number}"
+        return (
+            reverse("courses:schedule", kwargs={"slug": self.course.slug})
+            + f"#lecture-{self.number}"
+        )
 
     @cached_property
     def starts_at(self):
@@ -243,6 +260,7 @@ class Reading(models.Model):
     )
     note = models.TextField(blank=True, help_text="Shown to students with the reading.")
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["lecture", "-required", "order", "pk"]

@@ -5,5 +5,6 @@ from courses import views
 app_name = "courses"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("about/", views.about, name="about"),
     path("courses/<slug:slug>/", views.schedule, name="schedule"),
 ]

@@ -50,7 +50,10 @@ class PaperAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     fieldsets = [
         (None, {"fields": ["title", "abstract", "year", "venue", "entry_type", "more_authors"]}),
-        ("Identifiers and links", {"fields": ["arxiv_id", "arxiv_version", "doi", "url", "pdf_url"]}),
+        (
+            "Identifiers and links",
+            {"fields": ["arxiv_id", "arxiv_version", "doi", "url", "pdf_url"]},
+        ),
         (
             "arXiv details",
             {

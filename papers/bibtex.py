@@ -20,7 +20,12 @@ _HAS_CAPITAL = re.compile(r"[A-Z]")
 
 def latex(text: str) -> str:
     """Unicode to LaTeX: accents become commands, &%$#_ are escaped."""
-    return unicode_to_latex(text, non_ascii_only=False, unknown_char_policy="keep")
+    return unicode_to_latex(
+        text,
+        non_ascii_only=False,
+        unknown_char_policy="keep",
+        replacement_latex_protection="braces-all",
+    )
 
 
 def protect_title(title: str) -> str:

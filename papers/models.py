@@ -25,7 +25,9 @@ class Topic(models.Model):
 
 
 class Author(models.Model):
-    name = models.CharField(max_length=300, help_text="As displayed: given names, then family name.")
+    name = models.CharField(
+        max_length=300, help_text="As displayed: given names, then family name."
+    )
     key = models.CharField(
         max_length=300,
         unique=True,
@@ -94,9 +96,7 @@ class Paper(models.Model):
     abstract = models.TextField(blank=True)
     year = models.PositiveSmallIntegerField(null=True, blank=True)
     venue = models.CharField(max_length=500, blank=True)
-    entry_type = models.CharField(
-        max_length=20, choices=EntryType.choices, default=EntryType.MISC
-    )
+    entry_type = models.CharField(max_length=20, choices=EntryType.choices, default=EntryType.MISC)
     arxiv_id = models.CharField(
         "arXiv id",
         max_length=40,

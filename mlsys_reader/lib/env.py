@@ -83,7 +83,5 @@ def env_url(name: str, default: str, *, environ=None) -> str:
         value = default
     parts = urlsplit(value)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ImproperlyConfigured(
-            f"{name}={value!r} is not an http(s) URL with a host"
-        )
+        raise ImproperlyConfigured(f"{name}={value!r} is not an http(s) URL with a host")
     return value.rstrip("/")

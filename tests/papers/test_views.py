@@ -1,0 +1,168 @@
+import bibtexparser
+from django.test import TestCase
+from django.urls import reverse
+
+from courses.models import Membership
+from papers.models import Topic
+from tests.factories import enrol, make_course, make_lecture, make_paper, make_reading, make_user
+
+
+class PaperDetailTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.topic = Topic.objects.get(slug="ml-compilers-and-runtimes")
+        cls.paper = make_paper(
+            "FlashAttention: Fast and Memory-Efficient Exact Attention with IO-Awareness",
+            authors=["Tri Dao", "Daniel Y. Fu", "Stefano Ermon", "Atri Rudra", "Christopher Ré"],
+            year=2022,
+            venue="NeurIPS 2022",
+            entry_type="inproceedings",
+            arxiv_id="2205.14135",
+            arxiv_version=2,
+            doi="10.52202/068431-1189",
+            abstract="Transformers are slow and memory-hungry on long sequences.",
+            citation_key="dao2022flashattention",
+        )
+        cls.paper.topics.add(cls.topic)
+        cls.paper.tags.add("attention", "gpu")
+        cls.public = make_course("15-849", slug="public-course")
+        make_reading(make_lecture(cls.public, 7, title="Memory optimizations"), cls.paper)
+        cls.private = make_course("99-999", slug="private", is_public=False, title="Secret Seminar")
+        make_reading(make_lecture(cls.private, 3, title="Hidden lecture"), cls.paper)
+
+    def test_detail_shows_all_metadata(self):
+        response = self.client.get(self.paper.get_absolute_url())
+        html = response.content.decode()
+        self.assertInHTML(
+            "<h1>FlashAttention: Fast and Memory-Efficient Exact Attention with IO-Awareness</h1>",
+            html,
+        )
+        self.assertIn("Tri Dao, Daniel Y. Fu, Stefano Ermon, Atri Rudra and Christopher Ré", html)
+        self.assertInHTML("<dt>Venue</dt><dd>NeurIPS 2022</dd>", html)
+        self.assertInHTML(
+            '<dt>arXiv</dt><dd><a href="https://arxiv.org/abs/2205.14135" rel="noopener">2205.14135v2</a></dd>',
+            html,
+        )
+        self.assertIn('href="https://doi.org/10.52202/068431-1189"', html)
+        self.assertIn("Transformers are slow and memory-hungry", html)
+        self.assertInHTML(
+            f'<a href="{self.topic.get_absolute_url()}" class="tag">ML compilers and runtimes</a>',
+            html,
+        )
+        self.assertInHTML('<span class="tag tag--free">#attention</span>', html)
+
+    def test_detail_lists_assigning_lectures_of_visible_courses_only(self):
+        response = self.client.get(self.paper.get_absolute_url())
+        self.assertEqual(
+            [(r.lecture.course.code, r.lecture.number) for r in response.context["readings"]],
+            [("15-849", 7)],
+        )
+        self.assertNotContains(response, "Secret Seminar")
+        self.assertNotContains(response, "Hidden lecture")
+
+        member = make_user()
+        enrol(member, self.private, Membership.Role.STUDENT)
+        self.client.force_login(member)
+        response = self.client.get(self.paper.get_absolute_url())
+        self.assertEqual(len(response.context["readings"]), 2)
+
+    def test_bibtex_is_embedded_with_download_link(self):
+        html = self.client.get(self.paper.get_absolute_url()).content.decode()
+        self.assertIn("@inproceedings{dao2022flashattention,", html)
+        self.assertIn(f'href="{reverse("papers:bibtex", args=[self.paper.pk])}"', html)
+        self.assertIn('data-copy-target="bibtex"', html)
+
+    def test_bibtex_download_is_a_parseable_bib_file(self):
+        response = self.client.get(reverse("papers:bibtex", args=[self.paper.pk]))
+        self.assertEqual(response["Content-Type"], "application/x-bibtex; charset=utf-8")
+        self.assertEqual(
+            response["Content-Disposition"], 'attachment; filename="dao2022flashattention.bib"'
+        )
+        library = bibtexparser.parse_string(response.content.decode())
+        self.assertEqual(library.failed_blocks, [])
+        [entry] = library.entries
+        self.assertEqual(entry.key, "dao2022flashattention")
+        self.assertEqual(entry.entry_type, "inproceedings")
+        self.assertEqual(
+            entry.fields_dict["author"].value,
+            "Dao, Tri and Fu, Daniel Y. and Ermon, Stefano and Rudra, Atri and R{\\'e}, Christopher",
+        )
+        self.assertEqual(
+            entry.fields_dict["title"].value,
+            "{FlashAttention:} {Fast} and {Memory-Efficient} {Exact} {Attention} with {IO-Awareness}",
+        )
+        self.assertEqual(entry.fields_dict["eprint"].value, "2205.14135")
+        self.assertEqual(entry.fields_dict["archiveprefix"].value, "arXiv")
+        self.assertEqual(entry.fields_dict["doi"].value, "10.52202/068431-1189")
+        self.assertEqual(entry.fields_dict["booktitle"].value, "NeurIPS 2022")
+
+    def test_unknown_paper_is_404(self):
+        self.assertEqual(self.client.get(reverse("papers:detail", args=[999999])).status_code, 404)
+
+    def test_hostile_html_in_metadata_is_escaped(self):
+        paper = make_paper(
+            '<script>alert("x")</script>Evil',
+            authors=['<img src=x onerror="alert(1)">'],
+            abstract='<a href="javascript:alert(1)">click</a>',
+        )
+        html = self.client.get(paper.get_absolute_url()).content.decode()
+        self.assertNotIn("<script>alert", html)
+        self.assertNotIn("<img src=x", html)
+        self.assertNotIn('<a href="javascript:', html)
+        self.assertIn("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;Evil", html)
+
+    def test_detail_query_count_is_constant(self):
+        # paper, authorships, topics, tags, readings (+lecture, course)
+        with self.assertNumQueries(5):
+            self.client.get(self.paper.get_absolute_url())
+
+
+class CatalogAndTopicTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.topic = Topic.objects.get(slug="distributed-and-parallel-learning-algorithms")
+        cls.zero = make_paper(
+            "ZeRO: Memory Optimizations Toward Training Trillion Parameter Models",
+            authors=["Samyam Rajbhandari", "Jeff Rasley"],
+            year=2020,
+        )
+        cls.megatron = make_paper(
+            "Megatron-LM: Training Multi-Billion Parameter Language Models Using Model Parallelism",
+            authors=["Mohammad Shoeybi"],
+            year=2019,
+        )
+        cls.tvm = make_paper("TVM", authors=["Tianqi Chen"], year=2018)
+        cls.zero.topics.add(cls.topic)
+        cls.megatron.topics.add(cls.topic)
+
+    def test_topic_page_lists_its_papers_only(self):
+        response = self.client.get(self.topic.get_absolute_url())
+        self.assertEqual(list(response.context["papers"]), [self.zero, self.megatron])
+        self.assertNotContains(response, ">TVM<")
+
+    def test_topic_list_counts_papers(self):
+        response = self.client.get(reverse("papers:topics"))
+        counts = {t.slug: t.paper_count for t in response.context["topics"]}
+        self.assertEqual(counts["distributed-and-parallel-learning-algorithms"], 2)
+        self.assertEqual(counts["ml-compilers-and-runtimes"], 0)
+        self.assertEqual(len(counts), 15)
+
+    def test_catalog_search_matches_title_and_author(self):
+        response = self.client.get(reverse("papers:list"), {"q": "parameter"})
+        self.assertEqual(list(response.context["papers"]), [self.zero, self.megatron])
+        response = self.client.get(reverse("papers:list"), {"q": "tianqi"})
+        self.assertEqual(list(response.context["papers"]), [self.tvm])
+
+    def test_unknown_topic_is_404(self):
+        self.assertEqual(self.client.get(reverse("papers:topic", args=["nope"])).status_code, 404)
+
+    def test_list_pages_keep_constant_queries(self):
+        # papers, authorships (+author), topics
+        for url in (reverse("papers:list"), self.topic.get_absolute_url()):
+            with self.assertNumQueries(3 if url == reverse("papers:list") else 4):
+                self.client.get(url)
+        make_paper("Another", year=2021).topics.add(self.topic)
+        with self.assertNumQueries(3):
+            self.client.get(reverse("papers:list"))
+        with self.assertNumQueries(4):
+            self.client.get(self.topic.get_absolute_url())
