@@ -28,6 +28,12 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+for _origin in CSRF_TRUSTED_ORIGINS:
+    if not _origin.startswith(("http://", "https://")) or _origin.count("/") != 2:
+        raise ImproperlyConfigured(
+            f"CSRF_TRUSTED_ORIGINS item {_origin!r} must be an origin such as "
+            "https://reader.example.edu (scheme and host, no path)"
+        )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -76,9 +82,17 @@ TEMPLATES = [
 
 _database_url = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 try:
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            _database_url, conn_max_age=60, conn_health_checks=True
+        )
+    }
 except ValueError as exc:
-    raise ImproperlyConfigured(f"DATABASE_URL={_database_url!r}: {exc}") from None
+    # Never echo the URL itself: it may hold the database password.
+    _scheme = _database_url.split(":", 1)[0] if ":" in _database_url else _database_url[:20]
+    raise ImproperlyConfigured(
+        f"DATABASE_URL (scheme {_scheme!r}) is not a database URL: {exc}"
+    ) from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if not env_str("DATABASE_URL"):
         VAR_DIR.mkdir(exist_ok=True)  # the embedded default lives in <repo>/var/
@@ -195,10 +209,11 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
-LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+_log_level = env_str("LOG_LEVEL", "INFO")
+LOG_LEVEL = _log_level.upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     raise ImproperlyConfigured(
-        f"LOG_LEVEL={LOG_LEVEL!r} must be DEBUG, INFO, WARNING, ERROR or CRITICAL"
+        f"LOG_LEVEL={_log_level!r} must be DEBUG, INFO, WARNING, ERROR or CRITICAL"
     )
 LOGGING = {
     "version": 1,
