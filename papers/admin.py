@@ -1,6 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.html import format_html
 
-from papers.models import Author, Authorship, ImportJob, Paper, Topic
+from papers import services
+from papers.models import Author, Authorship, ImportJob, Paper, PossibleDuplicate, Topic
 from papers.normalize import author_key, title_key
 
 
@@ -14,7 +18,8 @@ class TopicAdmin(admin.ModelAdmin):
 
 @admin.register(Author)
 class AuthorAdmin(admin.ModelAdmin):
-    list_display = ["name", "key"]
+    list_display = ["name", "key", "is_organisation"]
+    list_filter = ["is_organisation"]
     search_fields = ["name", "key"]
     readonly_fields = ["key"]
 
@@ -48,6 +53,7 @@ class PaperAdmin(admin.ModelAdmin):
     inlines = [AuthorshipInline]
     readonly_fields = ["title_key", "added_by", "created_at", "updated_at"]
     date_hierarchy = "created_at"
+    actions = ["merge_two", "flag_duplicates"]
     fieldsets = [
         (None, {"fields": ["title", "abstract", "year", "venue", "entry_type", "more_authors"]}),
         (
@@ -87,6 +93,19 @@ class PaperAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("tags")
 
+    @admin.action(description="Merge the two selected papers…")
+    def merge_two(self, request, queryset):
+        pks = sorted(queryset.values_list("pk", flat=True)[:3])
+        if len(pks) != 2:
+            self.message_user(request, "Select exactly two papers to merge.", messages.ERROR)
+            return None
+        return redirect("papers:merge", a=pks[0], b=pks[1])
+
+    @admin.action(description="Look for possible duplicates of the selected papers")
+    def flag_duplicates(self, request, queryset):
+        count = services.flag_possible_duplicates(papers=queryset)
+        self.message_user(request, f"{count} new possible duplicate pair(s) flagged.")
+
     def save_model(self, request, obj, form, change):
         obj.title_key = title_key(obj.title)
         if obj.doi:
@@ -117,3 +136,38 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(PossibleDuplicate)
+class PossibleDuplicateAdmin(admin.ModelAdmin):
+    list_display = ["pair", "status", "reason", "created_at", "compare"]
+    list_filter = ["status"]
+    list_select_related = ["paper_a", "paper_b"]
+    search_fields = ["paper_a__title", "paper_b__title"]
+    readonly_fields = [field.name for field in PossibleDuplicate._meta.fields]
+    actions = ["mark_not_duplicate"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="Papers")
+    def pair(self, obj):
+        return format_html(
+            "#{} {}<br>#{} {}",
+            obj.paper_a_id,
+            obj.paper_a.title,
+            obj.paper_b_id,
+            obj.paper_b.title,
+        )
+
+    @admin.display(description="")
+    def compare(self, obj):
+        url = reverse("papers:merge", kwargs={"a": obj.paper_a_id, "b": obj.paper_b_id})
+        return format_html('<a href="{}">Compare and merge</a>', url)
+
+    @admin.action(description="Mark as not a duplicate")
+    def mark_not_duplicate(self, request, queryset):
+        pairs = list(queryset.select_related("paper_a", "paper_b"))
+        for pair in pairs:
+            services.dismiss_duplicate(a=pair.paper_a, b=pair.paper_b, by=request.user)
+        self.message_user(request, f"{len(pairs)} pair(s) recorded as not duplicates.")

@@ -19,13 +19,22 @@ _HAS_CAPITAL = re.compile(r"[A-Z]")
 
 
 def latex(text: str) -> str:
-    """Unicode to LaTeX: accents become commands, &%$#_ are escaped."""
-    return unicode_to_latex(
-        text,
-        non_ascii_only=False,
-        unknown_char_policy="keep",
-        replacement_latex_protection="braces-all",
+    """Unicode to LaTeX: accents become commands, &%$#_ are escaped. A straight
+    double quote stays a double quote ({"}, not TeX's closing quote ''), and runs of
+    hyphens stay hyphens (-{}-, not an en dash), so that reading the file back gives
+    the same text."""
+    encoded = '{"}'.join(
+        unicode_to_latex(
+            part,
+            non_ascii_only=False,
+            unknown_char_policy="keep",
+            replacement_latex_protection="braces-all",
+        )
+        for part in text.split('"')
     )
+    while "--" in encoded:
+        encoded = encoded.replace("--", "-{}-")
+    return encoded
 
 
 def protect_title(title: str) -> str:
@@ -38,8 +47,11 @@ def protect_title(title: str) -> str:
     return " ".join(words)
 
 
-def bibtex_name(display_name: str) -> str:
-    """'Martín Abadi' -> 'Abadi, Mart{\\'\\i}n' (family name first, LaTeX-safe)."""
+def bibtex_name(display_name: str, *, organisation: bool = False) -> str:
+    """'Martín Abadi' -> 'Abadi, Mart{\\'\\i}n' (family name first, LaTeX-safe); an
+    organisation is one braced name: '{American Psychological Association}'."""
+    if organisation:
+        return f"{{{latex(display_name)}}}"
     try:
         parts = parse_single_name_into_parts(display_name)
     except ValueError:
@@ -59,7 +71,7 @@ def make_citation_key(*, first_author: str, year: int | None, title: str) -> str
 def paper_entry(paper) -> Entry:
     """The bibtexparser Entry for one paper; uses its prefetched authorships."""
     fields: list[tuple[str, str]] = []
-    authors = [bibtex_name(a.name) for a in paper.ordered_authors]
+    authors = [bibtex_name(a.name, organisation=a.is_organisation) for a in paper.ordered_authors]
     if paper.more_authors:
         authors.append("others")
     if authors:

@@ -33,6 +33,11 @@ class Author(models.Model):
         unique=True,
         help_text="Normalised name used to match the same person across imports.",
     )
+    is_organisation = models.BooleanField(
+        "organisation",
+        default=False,
+        help_text="A corporate author (e.g. a working group), written whole in BibTeX.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -63,6 +68,13 @@ class PaperQuerySet(models.QuerySet):
                 | Q(doi__icontains=word)
             )
         return result.distinct()
+
+    def assigned_in_course(self, course):
+        """Papers any lecture of the course assigns (required or optional)."""
+        return self.filter(readings__lecture__course=course).distinct()
+
+    def assigned_in_lecture(self, lecture):
+        return self.filter(readings__lecture=lecture).distinct()
 
 
 class Paper(models.Model):
@@ -220,6 +232,7 @@ class ImportJob(models.Model):
         BIBTEX = "bibtex", "BibTeX"
 
     class Status(models.TextChoices):
+        PREPARING = "preparing", "Preparing the preview"
         PREVIEW = "preview", "Preview"
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
@@ -234,8 +247,21 @@ class ImportJob(models.Model):
     processed = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
     duplicate_count = models.PositiveIntegerField(default=0)
+    possible_duplicate_count = models.PositiveIntegerField(default=0)
     failed_count = models.PositiveIntegerField(default=0)
+    items = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The prepared items: each input with its fetched or parsed record, or "
+        "why it could not be read.",
+    )
+    preview = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="What the import would do with each item (the dry run).",
+    )
     report = models.JSONField(
         default=list,
         blank=True,
@@ -265,6 +291,55 @@ class ImportJob(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} import #{self.pk} ({self.get_status_display()})"
 
+    def get_absolute_url(self):
+        return reverse("papers:import", kwargs={"pk": self.pk})
+
     @property
     def percent_done(self):
         return round(100 * self.processed / self.total) if self.total else 0
+
+    @property
+    def is_in_progress(self):
+        return self.status in {self.Status.PREPARING, self.Status.QUEUED, self.Status.RUNNING}
+
+
+class PossibleDuplicate(models.Model):
+    """Two papers that may be the same (same title, year within one, same first author),
+    flagged for an admin, or recorded as "not a duplicate" so they are not flagged again.
+
+    The pair is stored in id order (paper_a < paper_b): one row per pair, whichever side
+    was found first.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Possible duplicate"
+        NOT_DUPLICATE = "not_duplicate", "Not a duplicate"
+
+    paper_a = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="+")
+    paper_b = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    reason = models.CharField(max_length=300, blank=True)
+    job = models.ForeignKey(
+        ImportJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["paper_a", "paper_b"], name="possibleduplicate_pair"),
+            models.CheckConstraint(
+                condition=Q(paper_a__lt=models.F("paper_b")),
+                name="possibleduplicate_pair_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.paper_a_id} and #{self.paper_b_id}: {self.get_status_display()}"
+
+    def get_absolute_url(self):
+        return reverse("papers:merge", kwargs={"a": self.paper_a_id, "b": self.paper_b_id})

@@ -1,10 +1,19 @@
+import csv
+from functools import wraps
+
 from django.apps import apps
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db.models import Count
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
+from papers import services
 from papers.bibtex import papers_to_bibtex
-from papers.models import Paper, Topic
+from papers.forms import BibtexForm, IdentifiersForm, MergeForm
+from papers.models import ImportJob, Paper, Topic
 
 
 def paper_list(request):
@@ -58,3 +67,153 @@ def _visible_courses(user):
     # The catalog does not import the courses app (courses depends on papers, not
     # the other way round); the registry hands us the model instead.
     return apps.get_model("courses", "Course").objects.visible_to(user)
+
+
+# -- staff: imports, duplicates and merging -------------------------------------------
+
+
+def staff_required(view):
+    """Anonymous visitors are sent to the login page; signed-in non-staff get 403."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not request.user.is_staff:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@staff_required
+def import_list(request):
+    jobs = ImportJob.objects.select_related("created_by").defer(
+        "items", "preview", "report", "input_text"
+    )[:100]
+    return render(request, "papers/import_list.html", {"jobs": jobs})
+
+
+@staff_required
+def import_new(request):
+    forms = {"identifiers": IdentifiersForm(), "bibtex": BibtexForm()}
+    if request.method == "POST":
+        kind, form = _bound_import_form(request)
+        if form.is_valid():
+            job = form.create_job(created_by=request.user)
+            services.start_preview(job=job)
+            return redirect(job)
+        forms[kind] = form
+    return render(request, "papers/import_new.html", {"forms": forms})
+
+
+def _bound_import_form(request):
+    try:
+        data, files = request.POST, request.FILES
+    except RequestDataTooBig:
+        return "bibtex", BibtexForm(data={"kind": "bibtex"}, request_too_big=True)
+    if data.get("kind") == "bibtex":
+        return "bibtex", BibtexForm(data, files)
+    return "identifiers", IdentifiersForm(data)
+
+
+@staff_required
+def import_detail(request, pk):
+    job = get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk)
+    if request.headers.get("HX-Request") == "true":
+        response = render(request, "papers/import_detail.html#progress", {"job": job})
+        if not job.is_in_progress:
+            response["HX-Refresh"] = "true"  # show the preview or report in full
+        return response
+    rows = [] if job.is_in_progress else services.report_rows(job=job)
+    summary = services.summary_line(rows, preview=not job.report)
+    return render(
+        request, "papers/import_detail.html", {"job": job, "rows": rows, "summary": summary}
+    )
+
+
+@staff_required
+@require_POST
+def import_confirm(request, pk):
+    job = get_object_or_404(ImportJob, pk=pk)
+    if not services.confirm_import(job=job):
+        messages.info(request, "This import was already confirmed.")
+    return redirect(job)
+
+
+@staff_required
+def import_csv(request, pk):
+    job = get_object_or_404(ImportJob, pk=pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["item", "input", "line", "outcome", "paper_id", "title", "reason"])
+    for row in services.report_rows(job=job):
+        values = [row["n"], row["input"], row["line"] or "", row["label"], row["paper_id"] or ""]
+        writer.writerow(_csv_safe(values + [row["title"], row["reason"]]))
+    return response
+
+
+def _csv_safe(values):
+    # A cell starting with = + - @ is a formula to a spreadsheet: make it plain text.
+    return [f"'{v}" if isinstance(v, str) and v[:1] in {"=", "+", "-", "@"} else v for v in values]
+
+
+@staff_required
+def merge(request, a, b):
+    first = get_object_or_404(Paper.objects.with_authors(), pk=a)
+    second = get_object_or_404(Paper.objects.with_authors().exclude(pk=a), pk=b)
+    form = MergeForm(first, second, request.POST or None)
+    if form.is_valid():
+        keep = services.merge_papers(**form.merge_arguments(), by=request.user)
+        messages.success(request, f"Merged the two papers into #{keep.pk}.")
+        return redirect(keep)
+    context = {"form": form, "a": first, "b": second, "papers": [first, second]}
+    return render(request, "papers/merge.html", {**context, "marker": services.MERGE_MARKER})
+
+
+@staff_required
+@require_POST
+def dismiss_duplicate(request, a, b):
+    first = get_object_or_404(Paper, pk=a)
+    second = get_object_or_404(Paper.objects.exclude(pk=a), pk=b)
+    services.dismiss_duplicate(a=first, b=second, by=request.user)
+    messages.success(request, f"Recorded #{first.pk} and #{second.pk} as not duplicates.")
+    return redirect("admin:papers_possibleduplicate_changelist")
+
+
+# -- BibTeX exports -------------------------------------------------------------------
+
+
+def topic_bibtex(request, slug):
+    topic = get_object_or_404(Topic, slug=slug)
+    return _bibtex_response(topic.papers.with_authors(), filename=f"topic-{topic.slug}")
+
+
+def search_bibtex(request):
+    query = request.GET.get("q", "").strip()[:200]
+    papers = Paper.objects.with_authors()
+    if query:
+        papers = papers.search(query)
+    return _bibtex_response(papers, filename="papers-search" if query else "papers")
+
+
+def course_bibtex(request, slug):
+    course = get_object_or_404(_visible_courses(request.user), slug=slug)
+    papers = Paper.objects.assigned_in_course(course).with_authors()
+    return _bibtex_response(papers, filename=course.slug)
+
+
+def lecture_bibtex(request, slug, number):
+    course = get_object_or_404(_visible_courses(request.user), slug=slug)
+    lecture = get_object_or_404(course.lectures, number=number)
+    papers = Paper.objects.assigned_in_lecture(lecture).with_authors()
+    return _bibtex_response(papers, filename=f"{course.slug}-lecture-{lecture.number}")
+
+
+def _bibtex_response(papers, *, filename):
+    response = HttpResponse(
+        papers_to_bibtex(papers), content_type="application/x-bibtex; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}.bib"'
+    return response

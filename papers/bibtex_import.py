@@ -1,0 +1,544 @@
+"""BibTeX files (uploaded or pasted) read into PaperRecord values with bibtexparser 2.
+
+bibtexparser splits the text into blocks; its middlewares then lower-case field names,
+substitute @string macros, drop the enclosing braces/quotes, turn month macros into
+numbers and split author lists into names. Two things bibtexparser 2.1 leaves undone
+are done here as middlewares over its own model: `#` concatenation (and @string
+definitions that use other strings), and `crossref` inheritance.
+
+LaTeX is decoded to Unicode with bibtexparser's LatexDecodingMiddleware, but only for
+the fields we display or search (title, names, venue, abstract), only where there is
+LaTeX, and once per distinct string: decoding every field of every entry costs about
+twenty times the parse itself. The entry's original text is kept as `source_bibtex`.
+"""
+
+import codecs
+import functools
+import re
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+
+import bibtexparser
+from bibtexparser.library import Library
+from bibtexparser.middlewares import (
+    LatexDecodingMiddleware,
+    LibraryMiddleware,
+    MonthIntMiddleware,
+    NameParts,
+    NormalizeFieldKeys,
+    RemoveEnclosingMiddleware,
+    ResolveStringReferencesMiddleware,
+    SeparateCoAuthors,
+    SplitNameParts,
+)
+from bibtexparser.middlewares.names import InvalidNameError, parse_single_name_into_parts
+from bibtexparser.model import (
+    DuplicateBlockKeyBlock,
+    DuplicateFieldKeyBlock,
+    Entry,
+    Field,
+    MiddlewareErrorBlock,
+    ParsingFailedBlock,
+    String,
+)
+from django.conf import settings
+from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+
+from papers.normalize import normalize_doi, parse_arxiv_id
+from papers.records import ItemError, PaperRecord
+
+ENTRY_TYPES = {
+    "article": "article",
+    "inproceedings": "inproceedings",
+    "conference": "inproceedings",
+    "incollection": "incollection",
+    "inbook": "incollection",
+    "book": "book",
+    "phdthesis": "phdthesis",
+    "thesis": "phdthesis",
+    "techreport": "techreport",
+    "report": "techreport",
+}
+VENUE_FIELDS = ("journal", "journaltitle", "booktitle", "school", "institution")
+VENUE_FIELDS_LAST = ("publisher", "howpublished")
+# Fields a child entry takes from the entry its `crossref` names, when it lacks them.
+INHERITED_FIELDS = (
+    "booktitle",
+    "year",
+    "date",
+    "month",
+    "publisher",
+    "editor",
+    "address",
+    "location",
+    "organization",
+    "series",
+    "volume",
+    "journal",
+    "journaltitle",
+)
+COLLECTION_TYPES = {"proceedings", "mvproceedings", "book", "mvbook", "collection", "mvcollection"}
+MONTH_MACROS = {
+    "jan": "January",
+    "feb": "February",
+    "mar": "March",
+    "apr": "April",
+    "may": "May",
+    "jun": "June",
+    "jul": "July",
+    "aug": "August",
+    "sep": "September",
+    "oct": "October",
+    "nov": "November",
+    "dec": "December",
+}
+MORE_AUTHORS = {"others", "et al", "et al.", "etal", "et. al.", "contributors"}
+_YEAR = re.compile(r"\b(1[89]\d\d|2[01]\d\d|2200)\b")
+_ARXIV_IN_TEXT = re.compile(r"\barxiv:\s*(\S+)", re.IGNORECASE)
+_DECLARED_ENCODING = re.compile(r"(?:coding[:=]|% Encoding:)\s*([-\w.]+)", re.IGNORECASE)
+_ENTRY_HEAD = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s]+)")
+_LATEX = re.compile(r"[\\{}$~]|--")
+# Text whose only LaTeX is grouping braces, ties and dashes is decoded without a parser.
+_NEEDS_PARSER = re.compile(r"[\\$`']")
+_BARE_SPECIAL = re.compile(r"(?<!\\)[%&]")
+
+
+class BibtexRefused(ValueError):
+    """The whole input is refused; the message says why, for the user."""
+
+
+class UndecodableFile(BibtexRefused):
+    pass
+
+
+class FileTooLarge(BibtexRefused):
+    pass
+
+
+@dataclass
+class BibtexResult:
+    records: list[PaperRecord] = field(default_factory=list)  # in file order
+    errors: list[ItemError] = field(default_factory=list)  # in line order
+    encoding: str = "utf-8"
+
+
+def read_bibtex(*, data: bytes, filename: str = "") -> BibtexResult:
+    """Read a BibTeX file into one record per entry with a title.
+
+    Every block bibtexparser could not parse (unbalanced braces, a missing comma or
+    closing brace, a duplicate key, a field given twice) and every entry without a title
+    becomes an ItemError with the line where it starts (1-based) and a short excerpt;
+    the other entries are still read. `encoding` names how the bytes were decoded:
+    UTF-8 (with or without BOM), UTF-16 with BOM, else the 8-bit encoding the file
+    declares (Emacs/JabRef header), else cp1252, else Latin-1.
+
+    Raises FileTooLarge above BIBTEX_MAX_BYTES and UndecodableFile for
+    bytes that are not text in those encodings (e.g. UTF-16 without a BOM); both are
+    BibtexRefused with a message naming the problem.
+    """
+    name = filename or "the file"
+    limit = settings.BIBTEX_MAX_BYTES
+    if len(data) > limit:
+        raise FileTooLarge(f"{name} is {_size(len(data))}; the limit is {_size(limit)}")
+    text, encoding = decode(data, name)
+    library = bibtexparser.parse_string(text, parse_stack=_parse_stack())
+    result = BibtexResult(encoding=encoding)
+    result.errors = [_failed_block_error(block) for block in library.failed_blocks]
+    for entry in library.entries:
+        record = _record(entry)
+        if record.title:
+            result.records.append(record)
+        else:
+            result.errors.append(_error(entry, entry.key, "no title"))
+    result.errors.sort(key=lambda error: error.line or 0)
+    return result
+
+
+def decode(data: bytes, name: str = "the file") -> tuple[str, str]:
+    """Text and the encoding it was read with; line endings normalised to \\n."""
+    if data.startswith(codecs.BOM_UTF8):
+        text, encoding = _strict(data[3:], "utf-8", name), "utf-8-sig"
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16-le" if data.startswith(codecs.BOM_UTF16_LE) else "utf-16-be"
+        text = _strict(data[2:], encoding, name)
+    elif b"\x00" in data[:4096]:
+        head = data[:4096]
+        # ASCII text in UTF-16 has a NUL in every other byte.
+        if max(head[0::2].count(0), head[1::2].count(0)) > len(head) // 4:
+            raise UndecodableFile(
+                f"{name} looks like UTF-16 without a byte-order mark; save it as UTF-8"
+            )
+        raise UndecodableFile(f"{name} contains NUL bytes; it does not look like a text file")
+    else:
+        try:
+            text, encoding = data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            text, encoding = _decode_legacy(data)
+    if "\x00" in text:
+        raise UndecodableFile(f"{name} contains NUL characters; it does not look like BibTeX")
+    return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
+
+
+def _decode_legacy(data: bytes) -> tuple[str, str]:
+    """Bytes that are not UTF-8: the encoding the file declares in its first lines
+    (Emacs `-*- coding: latin-9 -*-`, JabRef `% Encoding: ...`) if that decodes them,
+    else Windows' western code page, else Latin-1 (which decodes anything)."""
+    head = data[:300].decode("ascii", errors="replace")
+    declared = _DECLARED_ENCODING.search(head)
+    candidates = []
+    name = declared.group(1).lower().removesuffix("-unix").removesuffix("-dos") if declared else ""
+    # A wide encoding "decodes" any even number of bytes into garbage: never guess one.
+    if name and not name.startswith(("utf-16", "utf16", "utf-32", "utf32")):
+        candidates = [name, name.replace("-", "")]  # Emacs says latin-9, Python latin9
+    for encoding in [*candidates, "cp1252"]:
+        try:
+            return data.decode(encoding), codecs.lookup(encoding).name
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("latin-1"), "latin-1"
+
+
+def _strict(data: bytes, encoding: str, name: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise UndecodableFile(
+            f"{name} starts with a {encoding.upper()} byte-order mark but is not valid "
+            f"{encoding.upper()} (byte {exc.start}); save it as UTF-8"
+        ) from None
+
+
+def _size(count: int) -> str:
+    return f"{count / (1024 * 1024):.1f} MB"
+
+
+def _parse_stack():
+    return [
+        NormalizeFieldKeys(),  # `Author` and `AUTHOR` are `author`
+        ResolveStringReferencesMiddleware(),
+        ResolveConcatenation(),
+        RemoveEnclosingMiddleware(),
+        InheritCrossref(),
+        MonthIntMiddleware(),
+        SeparateCoAuthors(),
+        SplitNamesLeniently(),
+    ]
+
+
+class SplitNamesLeniently(SplitNameParts):
+    """SplitNameParts, but a name bibtexparser's strict mode refuses (a trailing comma:
+    `Ram{\\'o}n y {C}ajal, Santiago,`) is split leniently instead of failing its entry."""
+
+    def _transform_field_value(self, name: list[str]) -> list[NameParts]:
+        try:
+            return super()._transform_field_value(name)
+        except InvalidNameError:
+            return [parse_single_name_into_parts(one, strict=False) for one in name]
+
+
+class ResolveConcatenation(LibraryMiddleware):
+    """Resolve `a # " and " # {b}` and macros inside @string definitions.
+
+    bibtexparser 2.1 substitutes a value that is exactly one macro name, with the
+    macro's raw text, and leaves anything with `#` as written. Here every value that
+    is not a single braced or quoted literal is split at its top-level `#` and each
+    piece resolved: literal, number, @string (defined earlier in the file, names
+    case-insensitive) or month macro; the result is braced again for
+    RemoveEnclosingMiddleware.
+    """
+
+    def __init__(self):
+        super().__init__(allow_inplace_modification=True)
+
+    def transform(self, library: Library) -> Library:
+        strings: dict[str, str] = {}
+        for string in library.strings:
+            strings[string.key.lower()] = self._resolve(string.value, strings)
+        for entry in library.entries:
+            for entry_field in entry.fields:
+                value = entry_field.value
+                if isinstance(value, str) and ("#" in value or value[:1] not in ("{", '"')):
+                    entry_field.value = "{" + self._resolve(value, strings) + "}"
+        return library
+
+    @staticmethod
+    def _resolve(value: str, strings: dict[str, str]) -> str:
+        pieces = []
+        for piece in _split_concatenation(value):
+            if (piece[:1], piece[-1:]) in (("{", "}"), ('"', '"')):
+                pieces.append(piece[1:-1])
+            else:
+                key = piece.lower()
+                pieces.append(strings.get(key, MONTH_MACROS.get(key, piece)))
+        return "".join(pieces)
+
+
+def _split_concatenation(value: str) -> list[str]:
+    """Split a field value at the `#` outside braces and quotes."""
+    pieces, start, depth, quoted = [], 0, 0, False
+    for index, char in enumerate(value):
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+        elif char == '"' and depth == 0:
+            quoted = not quoted
+        elif char == "#" and depth == 0 and not quoted:
+            pieces.append(value[start:index].strip())
+            start = index + 1
+    pieces.append(value[start:].strip())
+    return [piece for piece in pieces if piece]
+
+
+class InheritCrossref(LibraryMiddleware):
+    """Copy the fields an entry lacks from the entry its `crossref` field names
+    (chains followed, cycles ignored); a @proceedings or @book parent's title becomes
+    the child's booktitle."""
+
+    def __init__(self):
+        super().__init__(allow_inplace_modification=True)
+
+    def transform(self, library: Library) -> Library:
+        by_key = {entry.key.lower(): entry for entry in library.entries}
+        done: set[str] = set()
+        for entry in library.entries:
+            self._inherit(entry, by_key, done, set())
+        return library
+
+    def _inherit(self, entry: Entry, by_key: dict, done: set, visiting: set) -> None:
+        key = entry.key.lower()
+        crossref = entry.get("crossref")
+        if key in done or key in visiting or crossref is None:
+            return
+        parent = by_key.get(str(crossref.value).strip().lower())
+        if parent is None:
+            return
+        visiting.add(key)
+        self._inherit(parent, by_key, done, visiting)
+        for name in INHERITED_FIELDS:
+            if name not in entry and name in parent:
+                entry.set_field(Field(name, parent[name]))
+        is_collection = parent.entry_type.lower() in COLLECTION_TYPES
+        if is_collection and "booktitle" not in entry and "title" in parent:
+            entry.set_field(Field("booktitle", parent["title"]))
+        done.add(key)
+
+
+def _record(entry: Entry) -> PaperRecord:
+    fields = {item.key: item.value for item in entry.fields}
+    names, organisations, more = _people(fields.get("author"))
+    arxiv = _arxiv_id(fields)
+    return PaperRecord(
+        title=_latex(_text(fields.get("title"))),
+        authors=names,
+        organisations=organisations,
+        more_authors=more,
+        year=_year(fields),
+        venue=_latex(_venue(fields)),
+        entry_type=ENTRY_TYPES.get(entry.entry_type.lower(), "misc"),
+        abstract=_decode_latex(_text(fields.get("abstract"))),
+        arxiv_id=arxiv[0] if arxiv else None,
+        arxiv_version=arxiv[1] if arxiv else None,
+        doi=_doi(_text(fields.get("doi"))),
+        url=_url(fields),
+        source_bibtex=entry.raw or "",
+        citation_key=entry.key,
+        source="bibtex",
+    )
+
+
+def _people(value) -> tuple[list[str], set[int], bool]:
+    """Display names in order, the indexes of corporate authors, and whether the list
+    ends in "and others"."""
+    names: list[str] = []
+    organisations: set[int] = set()
+    more = False
+    for parts in value if isinstance(value, list) else []:
+        if not isinstance(parts, NameParts):
+            continue
+        name, is_organisation = _display_name(
+            tuple(parts.first), tuple(parts.von), tuple(parts.last), tuple(parts.jr)
+        )
+        if name.lower() in MORE_AUTHORS:
+            more = True
+        elif name:
+            if is_organisation:
+                organisations.add(len(names))
+            names.append(name)
+    return names, organisations, more
+
+
+@functools.lru_cache(maxsize=65536)
+def _display_name(first, von, last, jr) -> tuple[str, bool]:
+    """ "Given von Family, Jr" in Unicode; a name that is one braced group
+    ({American Psychological Association}, {{IEEE}}) is an organisation, kept whole."""
+    if not (first or von or jr) and len(last) == 1 and _is_one_group(last[0]):
+        return _latex(last[0]), True
+    name = " ".join(part for part in (*first, *von, *last) if part)
+    if jr:
+        name = f"{name}, {' '.join(jr)}"
+    return _latex(name), False
+
+
+def _is_one_group(text: str) -> bool:
+    if not (text.startswith("{") and text.endswith("}")):
+        return False
+    depth = 0
+    for index, char in enumerate(text):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth == 0:
+            return index == len(text) - 1
+    return False
+
+
+def _year(fields: dict) -> int | None:
+    for name in ("year", "date"):  # biblatex gives `date = {2021-06-21}`
+        match = _YEAR.search(_text(fields.get(name)))
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def _venue(fields: dict) -> str:
+    for name in VENUE_FIELDS + VENUE_FIELDS_LAST:
+        value = _text(fields.get(name))
+        if value:
+            return value
+    return ""
+
+
+def _arxiv_id(fields: dict) -> tuple[str, int | None] | None:
+    eprint = _text(fields.get("eprint"))
+    prefix = _text(fields.get("archiveprefix") or fields.get("eprinttype")).lower()
+    if eprint and prefix == "arxiv":
+        return parse_arxiv_id(eprint)
+    volume = _text(fields.get("volume"))
+    # dblp: journal = {CoRR}, volume = {abs/2106.11342}
+    if _text(fields.get("journal")).lower() == "corr" and volume.startswith("abs/"):
+        return parse_arxiv_id(volume[4:])
+    url = _url(fields)
+    if parsed := parse_arxiv_id(url):
+        return parsed
+    # journal = {arXiv preprint arXiv:1412.6980}, volume = {arXiv:1503.06733}
+    for name in ("journal", "volume"):
+        match = _ARXIV_IN_TEXT.search(_text(fields.get(name)))
+        if match and (parsed := parse_arxiv_id(match.group(1))):
+            return parsed
+    return None
+
+
+def _doi(value: str) -> str | None:
+    """The field is declared a DOI: also take one from any resolver's URL
+    (http://doi.acm.org/10.1145/1137627.1137631), not only doi.org's."""
+    value = _unescape(value)
+    if doi := normalize_doi(value):
+        return doi
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https"):
+        return normalize_doi(unquote(parts.path).lstrip("/"))
+    return None
+
+
+def _url(fields: dict) -> str:
+    url = _unescape(_text(fields.get("url")))
+    if url.startswith("\\url{") and url.endswith("}"):
+        url = url[5:-1]
+    return url if url.startswith(("http://", "https://")) and len(url) <= 1000 else ""
+
+
+def _text(value) -> str:
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def _unescape(text: str) -> str:
+    """DOIs and URLs are often written with TeX escapes: 10.1207/s15516709cog1202\\_4."""
+    return text.replace("\\_", "_").replace("\\%", "%").replace("\\&", "&").strip("{} ")
+
+
+def _latex_decoder() -> LatexDecodingMiddleware:
+    """bibtexparser's decoder (braces dropped, math kept verbatim, \\url{x} as x), also
+    knowing the TeX logos, silent about font switches, and writing an unknown macro
+    ({\\TUG}) as its name rather than dropping it."""
+    context = get_default_latex_context_db()
+    logos = {"TeX": "TeX", "LaTeX": "LaTeX", "LaTeXe": "LaTeX2e", "BibTeX": "BibTeX"}
+    silent = (
+        *("tt", "bf", "it", "sc", "sf", "sl", "rm", "em", "sltt", "ttfamily", "bfseries"),
+        *("itshape", "scshape", "normalfont", "small", "large", "Large", "footnotesize"),
+        *("char", "relax", "protect"),
+    )
+    context.add_context_category(
+        "mlsys-reader",
+        prepend=True,
+        macros=[
+            MacroTextSpec("url", simplify_repl="%s"),
+            *(MacroTextSpec(name, simplify_repl=text) for name, text in logos.items()),
+            *(MacroTextSpec(name, simplify_repl="") for name in silent),
+        ],
+    )
+    context.set_unknown_macro_spec(
+        MacroTextSpec("", simplify_repl=lambda node, l2tobj=None: node.macroname)
+    )
+    decoder = LatexNodes2Text(latex_context=context, keep_braced_groups=False, math_mode="verbatim")
+    return LatexDecodingMiddleware(decoder=decoder)
+
+
+_decoder = _latex_decoder()
+
+
+def _decode_latex(text: str) -> str:
+    """LaTeX to Unicode (accents, braces, ~, --), whitespace normalised; text without
+    LaTeX is returned as is, unparsed."""
+    if not _LATEX.search(text):
+        return text
+    if not _NEEDS_PARSER.search(text):
+        # What pylatexenc does to these, in a fraction of the time ({T}ensor{F}low).
+        # Dashes before braces: "-{}-" is how BibTeX writes two hyphens, not a dash.
+        plain = text.replace("---", "\u2014").replace("--", "\u2013")
+        plain = plain.replace("{", "").replace("}", "").replace("~", " ")
+        return " ".join(plain.split())
+    # In a field, % and & are text (BibTeX does not typeset), not a comment or a tab.
+    escaped = _BARE_SPECIAL.sub(r"\\\g<0>", text)
+    decoded = _decoder.transform_string(String("value", escaped), library=None)
+    value = decoded.value if isinstance(decoded, String) else ""
+    if not value.strip():
+        # A title that is only a macro ({\TUG}) decodes to nothing: keep its source.
+        value = text.replace("{", "").replace("}", "")
+    return " ".join(value.split())
+
+
+@functools.lru_cache(maxsize=65536)
+def _latex(text: str) -> str:
+    # Titles, venues and names repeat across a bibliography: decode each once.
+    return _decode_latex(text)
+
+
+def _failed_block_error(block: ParsingFailedBlock) -> ItemError:
+    if isinstance(block, DuplicateBlockKeyBlock):
+        first = block.previous_block.start_line
+        where = f" (first used on line {first + 1})" if first is not None else ""
+        return _error(block, block.key, f"duplicate key {block.key!r}{where}")
+    entry = block.ignore_error_block
+    key = entry.key if isinstance(entry, Entry) else _head_key(block.raw)
+    if isinstance(block, DuplicateFieldKeyBlock):
+        names = ", ".join(sorted(block.duplicate_keys))
+        return _error(block, key, f"field given more than once: {names}")
+    if isinstance(block, MiddlewareErrorBlock):
+        return _error(block, key, f"could not read the entry: {block.error}")
+    cause = getattr(block.error, "abort_reason", "") or str(block.error) or "unreadable"
+    return _error(block, key, f"BibTeX syntax error: {' '.join(cause.split())}")
+
+
+def _head_key(raw: str | None) -> str:
+    match = _ENTRY_HEAD.match(raw or "")
+    return match.group(1) if match else ""
+
+
+def _error(block, key: str, reason: str) -> ItemError:
+    line = block.start_line + 1 if block.start_line is not None else None
+    label = key or (f"line {line}" if line else "BibTeX")
+    return ItemError(input=label, reason=reason, line=line, excerpt=_excerpt(block.raw))
+
+
+def _excerpt(raw: str | None, limit: int = 120) -> str:
+    text = " ".join((raw or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,1726 @@
+"""Paper import, matching, merging and dismissal: the catalog's cross-model work.
+
+Import pipeline: input (identifiers box, BibTeX) -> items -> records (fetched from arXiv
+or by DOI, or parsed from BibTeX) -> matched against the catalog -> each item written
+in its own transaction -> a per-item report.
+
+Matching rules (in this order):
+
+* same arXiv base id, or same DOI (lower case): the same paper. An arXiv record that
+  carries its published DOI, and a DOI record of a paper known by its arXiv id, meet
+  through the DOI: one paper with both identifiers. arXiv's own DataCite DOIs
+  (10.48550/arXiv.<id>) are arXiv ids, not DOIs.
+* a record with no identifier whose title key, year and ordered authors equal those of a
+  paper with no identifier either: the same paper (a re-import of the same entry).
+* same title key, year within one and same first author: only a *possible duplicate*.
+  The new paper is created and the pair is flagged (`PossibleDuplicate`) for an admin;
+  a pair recorded as "not a duplicate" is never flagged again.
+
+Which values win when a record meets an existing paper: sources are ranked (arXiv <
+BibTeX < DOI/Crossref < hand-entered/demo; a title-only "incomplete" record is below all).
+A record of the paper's rank or above replaces its bibliographic fields (title, authors,
+year, venue, type, URL, abstract, reference BibTeX): so the published version upgrades
+an arXiv preprint's venue. A lower-ranked record only fills empty fields, and an arXiv
+record refreshes the arXiv fields (version, category, comment, dates) unless it is an
+older version. Values are never erased and identifiers never overwritten. Re-running the
+same import therefore changes nothing.
+
+The preview (dry run) is the import itself run inside a transaction that is rolled back:
+it says exactly what the run will do, including the items that will fail.
+"""
+
+import contextlib
+import copy
+import dataclasses
+import datetime
+import functools
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.admin.models import CHANGE, DELETION, LogEntry
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import DatabaseError, IntegrityError, models, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from mlsys_reader.lib.http import FetchError
+from papers import bibtex_import
+from papers.arxiv import fetch_arxiv
+from papers.bibtex import make_citation_key
+from papers.doi import fetch_doi
+from papers.models import Author, Authorship, ImportJob, Paper, PossibleDuplicate
+from papers.normalize import author_key, normalize_doi, parse_arxiv_id, title_key
+from papers.records import ItemError, PaperRecord
+
+logger = logging.getLogger(__name__)
+
+# An import computes the same keys many times (matching, indexing, reporting): once each.
+_title_key = functools.lru_cache(maxsize=65536)(title_key)
+_author_key = functools.lru_cache(maxsize=65536)(author_key)
+
+CREATED = "created"
+UPDATED = "updated"
+UNCHANGED = "unchanged"
+DUPLICATE = "duplicate"
+POSSIBLE_DUPLICATE = "possible_duplicate"
+FAILED = "failed"
+OUTCOMES = (CREATED, UPDATED, UNCHANGED, DUPLICATE, POSSIBLE_DUPLICATE, FAILED)
+
+# arXiv's DataCite DOIs name the preprint itself: 10.48550/arXiv.2106.09685.
+_ARXIV_DOI_PREFIX = "10.48550/arxiv."
+# Rank of the source a paper's metadata came from; see the module docstring.
+_SOURCE_RANK = {
+    Paper.Source.ARXIV: 1,
+    Paper.Source.BIBTEX: 2,
+    Paper.Source.DOI: 3,
+    Paper.Source.DEMO: 4,
+    Paper.Source.MANUAL: 4,
+}
+# Records fetched by their identifier: the identifier is certainly theirs.
+_FETCHED = {Paper.Source.ARXIV, Paper.Source.DOI}
+_BATCH = 500  # items matched against the catalog with one set of queries
+_ARXIV_BATCH = 50  # ids per arXiv API request
+_url_validator = URLValidator(schemes=["http", "https"])
+_ENTRY_TYPES = frozenset(Paper.EntryType.values)
+_SOURCES = frozenset(Paper.Source.values)
+
+
+def inline_max_items() -> int:
+    """Imports of at most this many items run inside the request; larger ones as a task."""
+    return settings.IMPORT_INLINE_MAX_ITEMS
+
+
+def max_identifiers() -> int:
+    return settings.IMPORT_MAX_IDENTIFIERS
+
+
+# -- the identifiers box ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """One token of the identifiers box: an arXiv id, a DOI, or unrecognised (kind "")."""
+
+    input: str
+    kind: str  # "arxiv", "doi" or "" (not recognised)
+    value: str = ""  # arXiv base id, or DOI in lower case
+    version: int | None = None
+    line: int | None = None
+
+
+def parse_identifiers(*, text: str) -> list[Identifier]:
+    """Every token of `text` (any number per line, separated by spaces or commas) as an
+    arXiv id or a DOI. Nothing is guessed: a token that is neither comes back with
+    kind "" so that it can be reported. `arXiv: 2106.09685` and `doi: 10.1/x` (with a
+    space) are read as one token."""
+    found: list[Identifier] = []
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        prefix = ""
+        for token in line.split():
+            if token.lower() in {"arxiv:", "doi:"}:
+                prefix = token
+                continue
+            found.extend(_identify(prefix + token, line=line_number))
+            prefix = ""
+        if prefix:
+            found.append(Identifier(input=prefix, kind="", line=line_number))
+    return found
+
+
+def _identify(token: str, *, line: int) -> list[Identifier]:
+    identifier = _classify(token, line=line)
+    if identifier is not None:
+        return [identifier]
+    parts = [part for part in token.split(",") if part]
+    if len(parts) > 1:
+        identifiers = [_classify(part, line=line) for part in parts]
+        if all(identifiers):
+            return identifiers
+    return [Identifier(input=token, kind="", line=line)]
+
+
+def _classify(token: str, *, line: int) -> Identifier | None:
+    value = token.strip().strip("<>\"'").rstrip(".,;")
+    if value.lower().startswith(("doi.org/", "dx.doi.org/", "arxiv.org/")):
+        value = "https://" + value
+    arxiv = parse_arxiv_id(value)
+    if arxiv is not None:
+        return Identifier(input=token, kind="arxiv", value=arxiv[0], version=arxiv[1], line=line)
+    doi = normalize_doi(value)
+    if doi is None:
+        return None
+    if doi.startswith(_ARXIV_DOI_PREFIX):
+        arxiv = parse_arxiv_id(doi[len(_ARXIV_DOI_PREFIX) :])
+        if arxiv is not None:
+            return Identifier(input=token, kind="arxiv", value=arxiv[0], version=None, line=line)
+    return Identifier(input=token, kind="doi", value=doi, line=line)
+
+
+# -- records as JSON (stored on the job between preview and run) --------------------
+
+
+def record_to_json(record: PaperRecord) -> dict:
+    data = dataclasses.asdict(record)
+    data["organisations"] = sorted(record.organisations)
+    for name in ("published_on", "revised_on"):
+        data[name] = data[name].isoformat() if data[name] else None
+    return data
+
+
+def record_from_json(data: dict | PaperRecord) -> PaperRecord:
+    if isinstance(data, PaperRecord):
+        return data
+    known = {f.name for f in dataclasses.fields(PaperRecord)}
+    values = {name: value for name, value in data.items() if name in known}
+    values["organisations"] = set(values.get("organisations") or ())
+    for name in ("published_on", "revised_on"):
+        if values.get(name):
+            values[name] = datetime.date.fromisoformat(values[name])
+    return PaperRecord(**values)
+
+
+# -- results ------------------------------------------------------------------------
+
+
+@dataclass
+class ItemResult:
+    """What happened to one input item.
+
+    `paper` is the paper the item now is (created, updated, matched; for a possible
+    duplicate the new paper), None when it failed or in a preview of a new paper.
+    `other` is the existing paper a possible duplicate may be the same as.
+    `same_as_item` is the earlier item of the same import this one repeats.
+    """
+
+    input: str
+    outcome: str
+    paper: Paper | None = None
+    reason: str = ""
+    line: int | None = None
+    other: Paper | None = None
+    same_as_item: int | None = None
+
+
+def describe(entry: dict, *, preview: bool) -> str:
+    """The one-line outcome of a report entry, as the pages, the CSV and the commands
+    print it: "new", "update of #12", "created #45", "failed"..."""
+    outcome = entry["outcome"]
+    if entry.get("paper_item"):
+        paper = f"item {entry['paper_item']}"
+    else:
+        paper = f"#{entry['paper_id']}" if entry.get("paper_id") else ""
+    if entry.get("other_item"):
+        other = f"item {entry['other_item']}"
+    else:
+        other = f"#{entry['other_id']}" if entry.get("other_id") else ""
+    same = f"item {entry['same_as_item']}" if entry.get("same_as_item") else ""
+    if outcome == FAILED:
+        return "failed"
+    if preview:
+        return {
+            CREATED: "new",
+            UPDATED: f"update of {paper}",
+            UNCHANGED: f"duplicate of {paper} (nothing to change)",
+            DUPLICATE: f"duplicate of {same}",
+            POSSIBLE_DUPLICATE: f"possible duplicate of {other}",
+        }[outcome]
+    return {
+        CREATED: f"created {paper}",
+        UPDATED: f"updated {paper}",
+        UNCHANGED: f"unchanged {paper}",
+        DUPLICATE: f"duplicate of {same} ({paper})",
+        POSSIBLE_DUPLICATE: f"created {paper}, possible duplicate of {other}",
+    }[outcome]
+
+
+def format_report(job: ImportJob) -> list[str]:
+    """The per-item report as text lines (management commands), then a summary line."""
+    rows = report_rows(job=job)
+    lines = []
+    for row in rows:
+        where = f" (line {row['line']})" if row.get("line") else ""
+        reason = f": {row['reason']}" if row.get("reason") else ""
+        title = f" “{row['title']}”" if row.get("title") else ""
+        lines.append(f"{row['n']:>4}. {row['input']}{where} -> {row['label']}{title}{reason}")
+    lines.append(summary_line(rows, preview=not job.report))
+    if job.error:
+        lines.append(job.error)
+    return lines
+
+
+def count_outcomes(entries: Iterable[dict]) -> dict[str, int]:
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for entry in entries:
+        counts[entry["outcome"]] += 1
+    return counts
+
+
+def summary_line(entries: list[dict], *, preview: bool) -> str:
+    counts = count_outcomes(entries)
+    words = (
+        ("new", "updates", "already in the catalog", "repeated", "possible duplicates")
+        if preview
+        else ("created", "updated", "unchanged", "duplicates", "possible duplicates")
+    )
+    parts = [f"{counts[outcome]} {word}" for outcome, word in zip(OUTCOMES, words, strict=False)]
+    parts.append(f"{counts[FAILED]} failed")
+    return ("Preview: " if preview else "") + ", ".join(parts)
+
+
+# -- the import engine --------------------------------------------------------------
+
+
+class _ItemFailed(Exception):
+    """One item cannot be written; the message is shown to the user as is."""
+
+
+@dataclass(eq=False)
+class _Known:
+    """A paper the import knows: loaded from the catalog or written by this import."""
+
+    paper: Paper
+    author_keys: list[str]
+    item: int | None = None  # the item of this import that created or last changed it
+    created_item: int | None = None  # the item of this import that created it
+    link: list = field(default_factory=list)  # authors to link once it is inserted
+
+    @property
+    def created_here(self) -> bool:
+        return self.created_item is not None
+
+
+@dataclass
+class _Plan:
+    record: PaperRecord
+    notes: list[str] = field(default_factory=list)
+    author_keys: list[str] = field(default_factory=list)
+
+
+class _Catalog:
+    """The catalog as the import sees it. Existing papers are looked up in bulk for a
+    batch of records (arXiv ids, DOIs, title keys, authors and taken citation keys: a
+    few queries per batch), and the papers this import writes are added as it goes, so
+    that a later item finds an earlier one without asking the database again.
+
+    While `journal` is a list, changes are recorded in it so that `undo` can take them
+    back when the batch they belong to is rolled back."""
+
+    def __init__(self):
+        self.by_pk: dict[int, _Known] = {}
+        self.by_arxiv: dict[str, _Known] = {}
+        self.by_doi: dict[str, _Known] = {}
+        self.by_title: dict[str, list[_Known]] = defaultdict(list)
+        self.titles_loaded: set[str] = set()
+        self.authors: dict[str, Author] = {}
+        self.key_bases_loaded: set[str] = set()
+        self.used_keys: set[str] = set()
+        self.journal: list | None = None
+
+    def load(self, records: list[PaperRecord]) -> None:
+        arxiv_ids = {r.arxiv_id for r in records if r.arxiv_id} - self.by_arxiv.keys()
+        dois = {r.doi for r in records if r.doi} - self.by_doi.keys()
+        titles = {_title_key(r.title) for r in records} - self.titles_loaded - {""}
+        self.titles_loaded |= titles
+        condition = Q(pk__in=[])
+        if arxiv_ids:
+            condition |= Q(arxiv_id__in=arxiv_ids)
+        if dois:
+            condition |= Q(doi__in=dois)
+        if titles:
+            condition |= Q(title_key__in=titles)
+        if arxiv_ids or dois or titles:
+            for paper in Paper.objects.filter(condition).with_authors().order_by("pk"):
+                if paper.pk not in self.by_pk:
+                    keys = [a.key for a in paper.ordered_authors]
+                    self.add(_Known(paper=paper, author_keys=keys))
+        names = {_author_key(name) for r in records for name in r.authors} - self.authors.keys()
+        names.discard("")
+        if names:
+            for author in Author.objects.filter(key__in=names):
+                self.authors[author.key] = author
+        self._load_citation_keys({_key_base(r) for r in records} - self.key_bases_loaded)
+
+    def _load_citation_keys(self, bases: set[str]) -> None:
+        """Which of the keys `unique_citation_key` would pick for these bases are taken:
+        the bases themselves, then the b-z variants of the taken ones (indexed lookups
+        of the keys, not prefix searches)."""
+        taken = self._taken_keys(sorted(bases))
+        self._taken_keys([key for base in sorted(taken) for key in _key_candidates(base)[1:]])
+        self.key_bases_loaded |= bases
+
+    def _taken_keys(self, keys: list[str]) -> set[str]:
+        taken = set()
+        for start in range(0, len(keys), 2000):
+            taken |= set(
+                Paper.objects.filter(citation_key__in=keys[start : start + 2000]).values_list(
+                    "citation_key", flat=True
+                )
+            )
+        self.used_keys |= taken
+        return taken
+
+    def reload(self, record: PaperRecord) -> None:
+        """Forget what is cached for this record's identifiers and ask the database
+        again (after another writer won a race for the same identifier)."""
+        for known in {self.by_arxiv.get(record.arxiv_id), self.by_doi.get(record.doi)}:
+            if known is not None and not known.created_here:
+                self.remove(known)
+        self.titles_loaded.discard(_title_key(record.title))
+        self.key_bases_loaded.clear()  # re-read the citation keys taken meanwhile
+        for name in record.authors:
+            self.authors.pop(_author_key(name), None)
+        self.load([record])
+
+    def add(self, known: _Known) -> None:
+        paper = known.paper
+        if paper.pk is not None:
+            self.by_pk[paper.pk] = known
+        if paper.arxiv_id:
+            self.by_arxiv[paper.arxiv_id] = known
+        if paper.doi:
+            self.by_doi[paper.doi] = known
+        if known not in self.by_title[paper.title_key]:
+            self.by_title[paper.title_key].append(known)
+
+    def remove(self, known: _Known) -> None:
+        paper = known.paper
+        if self.by_pk.get(paper.pk) is known:
+            del self.by_pk[paper.pk]
+        for index, key in ((self.by_arxiv, paper.arxiv_id), (self.by_doi, paper.doi)):
+            if key and index.get(key) is known:
+                del index[key]
+        candidates = self.by_title.get(paper.title_key, [])
+        if known in candidates:
+            candidates.remove(known)
+
+    def replace(self, old: _Known | None, new: _Known) -> None:
+        if old is not None:
+            self.remove(old)
+        self.add(new)
+        if self.journal is not None:
+            self.journal.append(("replace", old, new))
+
+    def saved(self, known: _Known) -> None:
+        """A paper added before it had an id has been inserted."""
+        self.by_pk[known.paper.pk] = known
+
+    def add_author(self, author: Author) -> None:
+        self.authors[author.key] = author
+        if self.journal is not None:
+            self.journal.append(("author", author.key, None))
+
+    def use_key(self, key: str) -> None:
+        self.used_keys.add(key)
+        if self.journal is not None:
+            self.journal.append(("key", key, None))
+
+    def undo(self) -> None:
+        for action, old, new in reversed(self.journal or []):
+            if action == "replace":
+                self.remove(new)
+                if old is not None:
+                    self.add(old)
+            elif action == "author":
+                self.authors.pop(old, None)
+            else:
+                self.used_keys.discard(old)
+        self.journal = None
+
+    def unique_citation_key(self, base: str) -> str:
+        """`base`, or base + b, c, ... z, then base-2, -3...: a key no paper has."""
+        if base not in self.key_bases_loaded:
+            self._load_citation_keys({base})
+        for candidate in _key_candidates(base):
+            if candidate not in self.used_keys:
+                return candidate
+        # 26 papers share this key: look further (rare, so one prefix search is fine).
+        self.used_keys |= set(
+            Paper.objects.filter(citation_key__startswith=base).values_list(
+                "citation_key", flat=True
+            )
+        )
+        number = 2
+        while f"{base}-{number}" in self.used_keys:
+            number += 1
+        return f"{base}-{number}"
+
+
+def _key_candidates(base: str) -> list[str]:
+    return [base] + [base + letter for letter in "bcdefghijklmnopqrstuvwxyz"]
+
+
+@functools.lru_cache(maxsize=65536)
+def _citation_key(first_author: str, year: int | None, title: str) -> str:
+    return make_citation_key(first_author=first_author, year=year, title=title)
+
+
+def _key_base(record: PaperRecord) -> str:
+    return _citation_key(record.authors[0] if record.authors else "", record.year, record.title)
+
+
+class _Importer:
+    """Writes records into the catalog.
+
+    A batch is first written in one transaction with bulk inserts (the fast path). If
+    the database refuses anything in it (a row another writer saved meanwhile, say),
+    the batch is rolled back and written again one item per transaction, so that a bad
+    item never aborts the others and never leaves half a paper. Whatever can be
+    checked before writing (lengths, names, URLs) fails its item alone on either path.
+    """
+
+    def __init__(self, *, added_by=None, job: ImportJob | None = None):
+        self.catalog = _Catalog()
+        self.added_by = added_by
+        self.job = job
+        self.bulk = False  # inside the fast path: new papers wait in `pending`
+        self.pending: list[_Known] = []
+        self.pending_authors: dict[str, Author] = {}
+        self.pending_flags: list[tuple[Paper, Paper, str]] = []
+        self.cleaned: dict[int, tuple[PaperRecord, tuple[PaperRecord, list[str]]]] = {}
+
+    def load(self, records: list[PaperRecord]) -> None:
+        """Look up, in a few queries, what the catalog holds for these records."""
+        self.cleaned = {}
+        for record in records:
+            try:
+                self.cleaned[id(record)] = (record, _clean(record))
+            except _ItemFailed:
+                continue
+        self.catalog.load([cleaned for _, (cleaned, _) in self.cleaned.values()])
+
+    def import_batch(self, entries: list[tuple[int, PaperRecord, str, int | None]]):
+        """Import (number, record, input, line) entries; returns their ItemResults."""
+        self.catalog.journal = []
+        self.bulk = True
+        try:
+            with transaction.atomic():
+                results = [self._checked(record, number=n) for n, record, _, _ in entries]
+                self._flush()
+        except DatabaseError:
+            logger.info("import batch refused by the database: retrying item by item")
+            self.catalog.undo()
+            results = None
+        finally:
+            self.bulk = False
+            self.pending, self.pending_authors, self.pending_flags = [], {}, []
+        self.catalog.journal = None
+        if results is None:
+            return [
+                self.import_record(record, number=n, input=text, line=line)
+                for n, record, text, line in entries
+            ]
+        for (_, _, text, line), result in zip(entries, results, strict=True):
+            result.input, result.line = text, line
+        return results
+
+    def import_record(self, record: PaperRecord, *, number: int, input: str, line=None):
+        """Write one record in its own transaction; never raises for a bad item."""
+        for attempt in (1, 2):
+            self.catalog.journal = []
+            try:
+                with transaction.atomic():
+                    result = self._checked(record, number=number)
+            except IntegrityError:
+                self.catalog.undo()
+                # Another writer saved the same identifier (or citation key, or author)
+                # between our lookup and our insert: look again once, then give up.
+                if attempt == 1:
+                    self.catalog.reload(_clean(record)[0])
+                    continue
+                logger.warning("import item %s: integrity error twice", input, exc_info=True)
+                result = ItemResult(
+                    input=input,
+                    outcome=FAILED,
+                    reason="conflicts with a paper saved at the same time; import it again",
+                )
+            except DatabaseError as exc:
+                self.catalog.undo()
+                logger.warning("import item %s: database error", input, exc_info=True)
+                result = ItemResult(
+                    input=input, outcome=FAILED, reason=f"the database refused it: {exc}"
+                )
+            self.catalog.journal = None
+            result.input = input
+            result.line = line
+            return result
+        raise AssertionError("unreachable")
+
+    def _checked(self, record: PaperRecord, *, number: int) -> ItemResult:
+        """One item; what fails before anything is written fails this item alone."""
+        try:
+            return self._write(record, number=number)
+        except _ItemFailed as exc:
+            return ItemResult(input="", outcome=FAILED, reason=str(exc))
+
+    # -- one item -----------------------------------------------------------------
+
+    def _write(self, raw: PaperRecord, *, number: int) -> ItemResult:
+        known = self.cleaned.get(id(raw))
+        record, notes = known[1] if known is not None and known[0] is raw else _clean(raw)
+        notes = list(notes)
+        plan = _Plan(record=record, notes=notes, author_keys=_author_keys(record))
+        catalog = self.catalog
+        by_arxiv = catalog.by_arxiv.get(record.arxiv_id) if record.arxiv_id else None
+        by_doi = catalog.by_doi.get(record.doi) if record.doi else None
+        if record.source not in _FETCHED:
+            # An identifier typed into a file may be wrong (a course page linking the
+            # wrong preprint): one held by a paper of an unrelated title is not trusted.
+            if by_arxiv is not None and not _related_titles(by_arxiv.paper, record):
+                plan.notes.append(_untrusted("arXiv id", record.arxiv_id, by_arxiv.paper))
+                record = plan.record = dataclasses.replace(record, arxiv_id=None)
+                by_arxiv = None
+            if by_doi is not None and not _related_titles(by_doi.paper, record):
+                plan.notes.append(_untrusted("DOI", record.doi, by_doi.paper))
+                record = plan.record = dataclasses.replace(record, doi=None)
+                by_doi = None
+        if by_arxiv is not None and by_doi is not None and by_arxiv is not by_doi:
+            return self._conflict(plan, arxiv=by_arxiv, published=by_doi, number=number)
+        match = by_arxiv or by_doi or self._same_entry(plan)
+        if match is not None:
+            return self._update(plan, match, number=number)
+        return self._create(plan, number=number)
+
+    def _same_entry(self, plan: _Plan) -> _Known | None:
+        record = plan.record
+        if record.arxiv_id or record.doi:
+            return None
+        for known in self.catalog.by_title.get(_title_key(record.title), []):
+            paper = known.paper
+            if (
+                paper.arxiv_id is None
+                and paper.doi is None
+                and paper.year == record.year
+                and known.author_keys == plan.author_keys
+            ):
+                return known
+        return None
+
+    def _possible_duplicate(self, plan: _Plan) -> _Known | None:
+        record = plan.record
+        if not plan.author_keys or record.year is None:
+            return None
+        for known in self.catalog.by_title.get(_title_key(record.title), []):
+            other = known.paper
+            if (
+                other.year is not None
+                and abs(other.year - record.year) <= 1
+                and known.author_keys[:1] == plan.author_keys[:1]
+            ):
+                return known
+        return None
+
+    def _create(self, plan: _Plan, *, number: int) -> ItemResult:
+        record = plan.record
+        paper = Paper(
+            title=record.title,
+            title_key=_title_key(record.title),
+            more_authors=record.more_authors,
+            abstract=record.abstract,
+            year=record.year,
+            venue=record.venue,
+            entry_type=record.entry_type,
+            arxiv_id=record.arxiv_id,
+            arxiv_version=record.arxiv_version,
+            arxiv_primary_category=record.arxiv_primary_category,
+            arxiv_comment=record.arxiv_comment,
+            journal_ref=record.journal_ref,
+            published_on=record.published_on,
+            revised_on=record.revised_on,
+            doi=record.doi,
+            url=record.url,
+            pdf_url=record.pdf_url,
+            citation_key=self.catalog.unique_citation_key(_key_base(record)),
+            source_bibtex=record.source_bibtex,
+            source=record.source,
+            metadata_incomplete=False,
+            added_by=self.added_by,
+        )
+        _check_lengths(paper)
+        authors = self._authors(record)
+        candidate = self._possible_duplicate(plan)
+        known = _Known(paper=paper, author_keys=plan.author_keys, item=number, created_item=number)
+        if self.bulk:
+            self.pending.append(known)
+            known.link = authors
+            if candidate is not None:
+                self.pending_flags.append((paper, candidate.paper, _SIMILAR))
+        else:
+            paper.save()
+            self._save_authorships(paper, authors)
+            if candidate is not None:
+                self._flag(paper, candidate.paper, reason=_SIMILAR)
+        self.catalog.replace(None, known)
+        self.catalog.use_key(paper.citation_key)
+        if candidate is not None:
+            reason = (
+                f"same title, year and first author as #{candidate.paper.pk} "
+                f"“{candidate.paper.title}”: flagged for an admin"
+            )
+            return ItemResult(
+                input="",
+                outcome=POSSIBLE_DUPLICATE,
+                paper=paper,
+                other=candidate.paper,
+                reason=_join([reason, *plan.notes]),
+            )
+        return ItemResult(input="", outcome=CREATED, paper=paper, reason=_join(plan.notes))
+
+    def _update(self, plan: _Plan, match: _Known, *, number: int) -> ItemResult:
+        paper = match.paper
+        changes, authors, notes = _changes(paper, match.author_keys, plan.record)
+        if not changes and authors is None:
+            if match.item is not None:
+                return ItemResult(
+                    input="",
+                    outcome=DUPLICATE,
+                    paper=paper,
+                    same_as_item=match.item,
+                    reason=_join([f"same paper as item {match.item}", *plan.notes]),
+                )
+            return ItemResult(
+                input="",
+                outcome=UNCHANGED,
+                paper=paper,
+                reason=_join(["already in the catalog", *plan.notes]),
+            )
+        self._flush()  # the paper (or authors it shares) may still wait to be inserted
+        paper = copy.copy(paper)  # the catalog's copy stays as it is if this item fails
+        for name, value in changes.items():
+            setattr(paper, name, value)
+        _check_lengths(paper)
+        new_authors = self._authors(plan.record) if authors is not None else None
+        paper.save(update_fields=[*changes, "updated_at"])
+        author_keys = match.author_keys
+        if new_authors is not None:
+            paper.authorships.all().delete()
+            self._save_authorships(paper, new_authors)
+            paper._prefetched_objects_cache = {}
+            author_keys = plan.author_keys
+        known = _Known(
+            paper=paper, author_keys=author_keys, item=number, created_item=match.created_item
+        )
+        self.catalog.replace(match, known)
+        return ItemResult(
+            input="", outcome=UPDATED, paper=paper, reason=_join([*notes, *plan.notes])
+        )
+
+    def _conflict(self, plan: _Plan, *, arxiv: _Known, published: _Known, number: int):
+        """The record's arXiv id is one paper and its DOI another: both are the same
+        work, but merging two existing papers is an admin's decision. Flag the pair and
+        update the arXiv paper with the rest of the record."""
+        reason = (
+            f"arXiv {plan.record.arxiv_id} is #{arxiv.paper.pk} and its published DOI "
+            f"{plan.record.doi} is #{published.paper.pk}: flagged for an admin to merge"
+        )
+        plan.record = dataclasses.replace(plan.record, doi=None)
+        result = self._update(plan, arxiv, number=number)
+        self._flush()
+        self._flag(arxiv.paper, published.paper, reason="preprint and published version")
+        result.outcome = POSSIBLE_DUPLICATE
+        result.other = published.paper
+        result.same_as_item = None
+        result.reason = _join([reason, result.reason])
+        return result
+
+    def _flag(self, paper: Paper, other: Paper, *, reason: str) -> None:
+        first, second = sorted([paper.pk, other.pk])
+        PossibleDuplicate.objects.get_or_create(
+            paper_a_id=first, paper_b_id=second, defaults={"reason": reason, "job": self.job}
+        )
+
+    def _authors(self, record: PaperRecord) -> list[Author]:
+        """The record's authors in order, each once: known ones from the catalog, new
+        ones checked (not yet saved)."""
+        authors, seen, new = [], set(), {}
+        for position, name in enumerate(record.authors):
+            key = _author_key(name)
+            if key in seen:
+                continue
+            seen.add(key)
+            author = self.catalog.authors.get(key) or self.pending_authors.get(key)
+            if author is None:
+                if len(name) > _AUTHOR_NAME_MAX:
+                    raise _ItemFailed(
+                        f"author {len(seen)} ({name[:40]}…): name: Ensure this value has at "
+                        f"most {_AUTHOR_NAME_MAX} characters (it has {len(name)})."
+                    )
+                author = new[key] = Author(
+                    name=name, key=key, is_organisation=position in record.organisations
+                )
+            authors.append(author)
+        if self.bulk:
+            self.pending_authors.update(new)
+        return authors
+
+    def _save_authorships(self, paper: Paper, authors: list[Author]) -> None:
+        for author in authors:
+            if author.pk is None:
+                author.save()
+                self.catalog.add_author(author)
+        Authorship.objects.bulk_create(
+            Authorship(paper=paper, author=author, position=position)
+            for position, author in enumerate(authors)
+        )
+
+    def _flush(self) -> None:
+        """Insert the papers waiting in the fast path, with their authors and flags."""
+        if not self.pending:
+            return
+        authors = [a for a in self.pending_authors.values() if a.pk is None]
+        Author.objects.bulk_create(authors)
+        for author in authors:
+            self.catalog.add_author(author)
+        Paper.objects.bulk_create([known.paper for known in self.pending])
+        Authorship.objects.bulk_create(
+            Authorship(paper=known.paper, author=author, position=position)
+            for known in self.pending
+            for position, author in enumerate(known.link)
+        )
+        PossibleDuplicate.objects.bulk_create(
+            PossibleDuplicate(
+                paper_a_id=min(paper.pk, other.pk),
+                paper_b_id=max(paper.pk, other.pk),
+                reason=reason,
+                job=self.job,
+            )
+            for paper, other, reason in self.pending_flags
+        )
+        for known in self.pending:
+            self.catalog.saved(known)
+        self.pending, self.pending_authors, self.pending_flags = [], {}, []
+
+
+_SIMILAR = "same title, year and first author"
+_AUTHOR_NAME_MAX = Author._meta.get_field("name").max_length
+_LIMITED_FIELDS = [
+    field
+    for field in Paper._meta.concrete_fields
+    if isinstance(field, models.CharField) and field.max_length
+]
+
+
+def _check_lengths(paper: Paper) -> None:
+    """What the columns would refuse, said the way a form says it (full_clean is ten
+    times slower and checks what `_clean` already made right)."""
+    errors = []
+    for column in _LIMITED_FIELDS:
+        value = getattr(paper, column.attname)
+        if value is not None and len(value) > column.max_length:
+            errors.append(
+                f"{column.name.replace('_', ' ')}: Ensure this value has at most "
+                f"{column.max_length} characters (it has {len(value)})."
+            )
+    if errors:
+        raise _ItemFailed("; ".join(errors))
+
+
+def _related_titles(paper: Paper, record: PaperRecord) -> bool:
+    """Whether two titles may name the same work: equal keys, one the other's beginning
+    ("TVM" / "TVM: an automated end-to-end ..."), or at least half their words shared."""
+    a, b = paper.title_key, _title_key(record.title)
+    if not a or not b or a == b or a.startswith(b + " ") or b.startswith(a + " "):
+        return True
+    words_a, words_b = set(a.split()), set(b.split())
+    return len(words_a & words_b) * 2 >= min(len(words_a), len(words_b))
+
+
+def _untrusted(label: str, value: str | None, holder: Paper) -> str:
+    return f"ignored the {label} {value}: it is #{holder.pk} “{holder.title}”, another title"
+
+
+def _author_keys(record: PaperRecord) -> list[str]:
+    keys = []
+    for name in record.authors:
+        key = _author_key(name)
+        if key and key not in keys:
+            keys.append(key)
+    return keys
+
+
+def _clean(record: PaperRecord) -> tuple[PaperRecord, list[str]]:
+    """The record in the catalog's normal form, and notes on what was dropped."""
+    notes = []
+    source = record.source if record.source in _SOURCES else Paper.Source.BIBTEX
+    title = " ".join(record.title.split())
+    if not title:
+        raise _ItemFailed("the entry has no title")
+    arxiv_id, version = record.arxiv_id, record.arxiv_version
+    if arxiv_id:
+        parsed = parse_arxiv_id(arxiv_id)
+        if parsed is None:
+            notes.append(f"ignored the malformed arXiv id {arxiv_id!r}")
+            arxiv_id = None
+        else:
+            arxiv_id, version = parsed[0], version or parsed[1]
+    doi = record.doi
+    if doi:
+        doi = normalize_doi(doi)
+        if doi is None:
+            notes.append(f"ignored the malformed DOI {record.doi!r}")
+        elif doi.startswith(_ARXIV_DOI_PREFIX):
+            # arXiv's DataCite DOI names the preprint: an arXiv id, not a published DOI.
+            parsed = parse_arxiv_id(doi[len(_ARXIV_DOI_PREFIX) :])
+            arxiv_id = arxiv_id or (parsed[0] if parsed else None)
+            doi = None
+            source = Paper.Source.ARXIV if source == Paper.Source.DOI else source
+    year = record.year
+    if year is not None and not 1800 <= year <= 2200:
+        notes.append(f"ignored the implausible year {year}")
+        year = None
+    urls = {}
+    for name in ("url", "pdf_url"):
+        value = getattr(record, name).strip()
+        if value:
+            try:
+                _url_validator(value)
+            except ValidationError:
+                notes.append(f"ignored the malformed {name.replace('_', ' ')} {value[:80]!r}")
+                value = ""
+        urls[name] = value
+    entry_type = record.entry_type if record.entry_type in _ENTRY_TYPES else "misc"
+    authors = [" ".join(name.split()) for name in record.authors]
+    cleaned = dataclasses.replace(
+        record,
+        title=title,
+        authors=[name for name in authors if name],
+        arxiv_id=arxiv_id,
+        arxiv_version=version if arxiv_id else None,
+        doi=doi,
+        year=year,
+        entry_type=entry_type,
+        source=source,
+        venue=" ".join(record.venue.split()),
+        **urls,
+    )
+    keys = [_author_key(name) for name in cleaned.authors]
+    if len(set(keys)) != len(keys):
+        notes.append("an author listed twice was kept once")
+    return cleaned, notes
+
+
+def _paper_rank(paper: Paper) -> int:
+    return 0 if paper.metadata_incomplete else _SOURCE_RANK.get(paper.source, 4)
+
+
+def _changes(paper: Paper, author_keys: list[str], record: PaperRecord):
+    """What `record` changes on `paper`: (field values, new author list or None, notes
+    for the report). Never erases a value, never overwrites an identifier."""
+    rank = _SOURCE_RANK.get(record.source, 2)
+    older = bool(
+        record.arxiv_version and paper.arxiv_version and record.arxiv_version < paper.arxiv_version
+    )
+    is_arxiv = record.source == Paper.Source.ARXIV
+    authoritative = rank >= _paper_rank(paper) and not (is_arxiv and older)
+    fresh_arxiv = is_arxiv and not older
+    changes: dict = {}
+    notes: list[str] = []
+
+    def put(name, value, *, replace, empty=("", None)):
+        if value in empty:
+            return
+        current = getattr(paper, name)
+        if current != value and (replace or current in empty):
+            changes[name] = value
+
+    put("title", record.title, replace=authoritative)
+    if "title" in changes:
+        changes["title_key"] = _title_key(record.title)
+    put("year", record.year, replace=authoritative)
+    put("venue", record.venue, replace=authoritative)
+    put("entry_type", record.entry_type, replace=authoritative, empty=("", None, "misc"))
+    put("url", record.url, replace=authoritative)
+    put("abstract", record.abstract, replace=authoritative)
+    put("source_bibtex", record.source_bibtex, replace=authoritative)
+    for name in (
+        "arxiv_version",
+        "arxiv_primary_category",
+        "arxiv_comment",
+        "journal_ref",
+        "published_on",
+        "revised_on",
+    ):
+        put(name, getattr(record, name), replace=fresh_arxiv)
+    put("pdf_url", record.pdf_url, replace=fresh_arxiv and "arxiv.org/" in paper.pdf_url)
+    put("arxiv_id", record.arxiv_id, replace=False)
+    put("doi", record.doi, replace=False)
+
+    authors = None
+    wanted = _author_keys(record)
+    if wanted and wanted != author_keys and (authoritative or not author_keys):
+        authors = record.authors
+        if record.more_authors != paper.more_authors:
+            changes["more_authors"] = record.more_authors
+    if paper.metadata_incomplete and (authors or author_keys):
+        changes["metadata_incomplete"] = False
+    upgraded = rank > _paper_rank(paper) and authoritative and record.source != paper.source
+    if (changes or authors is not None) and upgraded:
+        changes["source"] = record.source
+
+    if "arxiv_version" in changes and paper.arxiv_version:
+        notes.append(f"updated to v{changes['arxiv_version']}")
+    if "arxiv_id" in changes:
+        notes.append(f"added arXiv id {changes['arxiv_id']}")
+    if "doi" in changes:
+        notes.append(f"added DOI {changes['doi']}")
+    if "venue" in changes and paper.venue:
+        notes.append(f"venue upgraded to “{changes['venue']}”")
+    elif "venue" in changes:
+        notes.append(f"venue set to “{changes['venue']}”")
+    if record.doi and paper.doi and record.doi != paper.doi:
+        notes.append(f"kept DOI {paper.doi} (the record says {record.doi})")
+    described = {"arxiv_version", "arxiv_id", "doi", "venue", "title_key", "source"}
+    others = [name.replace("_", " ") for name in changes if name not in described]
+    if authors is not None:
+        others.append("authors")
+    if others:
+        notes.append("updated " + ", ".join(others))
+    return changes, authors, notes
+
+
+def _join(parts: Iterable[str]) -> str:
+    return "; ".join(part for part in parts if part)
+
+
+# -- jobs ---------------------------------------------------------------------------
+
+
+def create_identifier_job(
+    *, text: str, created_by=None, kind: str = ImportJob.Kind.IDENTIFIERS
+) -> ImportJob:
+    """An import job for the identifiers in `text`, ready for its preview. Unrecognised
+    tokens become failed items."""
+    items = []
+    for identifier in parse_identifiers(text=text):
+        item = {"input": identifier.input, "line": identifier.line, "kind": identifier.kind}
+        if identifier.kind:
+            item.update(id=identifier.value, version=identifier.version)
+        else:
+            item["error"] = "not an arXiv id or URL, nor a DOI"
+        items.append(item)
+    return _new_job(kind=kind, input_text=text, items=items, created_by=created_by)
+
+
+def create_bibtex_job(
+    *,
+    records: list[PaperRecord],
+    errors: list[ItemError],
+    text: str = "",
+    filename: str = "",
+    created_by=None,
+) -> ImportJob:
+    """An import job for parsed BibTeX: one item per entry, then one per block the
+    parser could not read (with its line and excerpt)."""
+    items = [
+        {
+            "input": record.citation_key or record.title[:80],
+            "line": None,
+            "kind": "bibtex",
+            "record": record_to_json(record),
+        }
+        for record in records
+    ]
+    for error in errors:
+        excerpt = f" ({error.excerpt.strip()[:80]})" if error.excerpt.strip() else ""
+        items.append(
+            {
+                "input": error.input or (f"line {error.line}" if error.line else "?"),
+                "line": error.line,
+                "kind": "bibtex",
+                "error": f"{error.reason}{excerpt}",
+            }
+        )
+    return _new_job(
+        kind=ImportJob.Kind.BIBTEX,
+        input_text=text,
+        filename=filename,
+        items=items,
+        created_by=created_by,
+    )
+
+
+def _new_job(*, kind, input_text, items, created_by, filename="") -> ImportJob:
+    return ImportJob.objects.create(
+        kind=kind,
+        status=ImportJob.Status.PREPARING,
+        input_text=input_text,
+        filename=filename[:255],
+        items=items,
+        total=len(items),
+        created_by=created_by,
+    )
+
+
+def start_preview(*, job: ImportJob) -> None:
+    """Prepare the job's preview: inline for a small job, as a task for a large one."""
+    if job.total <= inline_max_items():
+        preview_import(job=job)
+        return
+    from papers.tasks import preview_import_task
+
+    transaction.on_commit(lambda: preview_import_task.enqueue(job.pk))
+
+
+def confirm_import(*, job: ImportJob) -> bool:
+    """Run a previewed job: inline when small, else queued as a task. False when the
+    job is not waiting for confirmation (already confirmed, say by a second click)."""
+    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEW).update(
+        status=ImportJob.Status.QUEUED
+    )
+    if not claimed:
+        return False
+    job.status = ImportJob.Status.QUEUED
+    if job.total <= inline_max_items():
+        run_import(job=job)
+    else:
+        from papers.tasks import run_import_task
+
+        transaction.on_commit(lambda: run_import_task.enqueue(job.pk))
+    return True
+
+
+def import_now(*, job: ImportJob, dry_run: bool = False) -> ImportJob:
+    """Run the job here and now whatever its size (the management commands), without
+    a preview; with `dry_run`, only the preview, and the job waits for confirmation."""
+    if dry_run:
+        return preview_import(job=job)
+    job.status = ImportJob.Status.QUEUED
+    job.save(update_fields=["status"])
+    return run_import(job=job)
+
+
+def failed_items(job: ImportJob) -> int:
+    """How many items failed (in the report, or in the preview before a run)."""
+    return count_outcomes(job.report or job.preview)[FAILED]
+
+
+def preview_import(*, job: ImportJob) -> ImportJob:
+    """Fetch what the job's items need, then dry-run the import (inside a transaction
+    rolled back at the end) to record what each item would become."""
+    with _job_guard(job):
+        job.status = ImportJob.Status.PREPARING
+        job.processed = 0
+        job.save(update_fields=["status", "processed"])
+        _fetch_items(job)
+        with transaction.atomic():
+            entries = _run_items(job, dry_run=True)
+            transaction.set_rollback(True)
+        job.preview = entries
+        job.status = ImportJob.Status.PREVIEW
+        job.processed = job.total
+        job.save(update_fields=["preview", "status", "processed"])
+    return job
+
+
+def run_import(*, job: ImportJob) -> ImportJob:
+    """Write the job's items into the catalog, one transaction each, saving progress
+    and the report after every batch."""
+    with _job_guard(job):
+        job.status = ImportJob.Status.RUNNING
+        job.started_at = timezone.now()
+        job.processed = 0
+        job.report = []
+        job.save(update_fields=["status", "started_at", "processed", "report"])
+        if any("record" not in item and "error" not in item for item in job.items):
+            _fetch_items(job)  # a job run without a preview (the commands)
+            job.processed = 0
+        _run_items(job, dry_run=False)
+        job.status = ImportJob.Status.DONE
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "finished_at"])
+    return job
+
+
+class _job_guard:
+    """Turn an unexpected error into a failed job (with the reason) instead of a job
+    left running forever; the traceback goes to the log."""
+
+    def __init__(self, job: ImportJob):
+        self.job = job
+
+    def __enter__(self):
+        return self.job
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is None:
+            return False
+        logger.exception("import job %s failed", self.job.pk, exc_info=(exc_type, exc, tb))
+        self.job.status = ImportJob.Status.FAILED
+        self.job.error = f"Unexpected error: {exc_type.__name__}: {exc}"[:2000]
+        self.job.finished_at = timezone.now()
+        self.job.processed = min(self.job.processed, self.job.total)
+        self.job.save(update_fields=["status", "error", "finished_at", "processed"])
+        return True
+
+
+def _fetch_items(job: ImportJob) -> None:
+    """Fetch the record of every identifier item that has neither record nor error,
+    batching arXiv ids; progress is saved after each request."""
+    items = job.items
+    pending = [i for i, item in enumerate(items) if "record" not in item and "error" not in item]
+    done = job.total - len(pending)
+    arxiv = [i for i in pending if items[i]["kind"] == "arxiv"]
+    dois = [i for i in pending if items[i]["kind"] == "doi"]
+    for start in range(0, len(arxiv), _ARXIV_BATCH):
+        batch = arxiv[start : start + _ARXIV_BATCH]
+        _fetch_arxiv_batch([items[i] for i in batch])
+        done += len(batch)
+        _save_progress(job, done)
+    fetched: dict[str, dict] = {}
+    for i in dois:
+        doi = items[i]["id"]
+        if doi not in fetched:
+            fetched[doi] = _fetch_doi(doi)
+        items[i].update(fetched[doi])
+        done += 1
+        _save_progress(job, done)
+
+
+def _save_progress(job: ImportJob, done: int) -> None:
+    job.processed = min(done, job.total)
+    job.save(update_fields=["items", "processed"])
+
+
+def _fetch_arxiv_batch(items: list[dict]) -> None:
+    queries = list(dict.fromkeys(_arxiv_query(item) for item in items))
+    try:
+        result = fetch_arxiv(ids=queries)
+    except FetchError as exc:
+        for item in items:
+            item["error"] = str(exc)
+        return
+    reasons = {}
+    for error in result.errors:
+        reasons[error.input] = error.reason
+        parsed = parse_arxiv_id(error.input)
+        if parsed:
+            reasons.setdefault(parsed[0], error.reason)
+    for item in items:
+        record = result.records.get(item["id"])
+        if record is not None:
+            item["record"] = record_to_json(record)
+        else:
+            item["error"] = (
+                reasons.get(_arxiv_query(item))
+                or reasons.get(item["id"])
+                or f"arXiv has no paper {_arxiv_query(item)}"
+            )
+
+
+def _arxiv_query(item: dict) -> str:
+    return f"{item['id']}v{item['version']}" if item.get("version") else item["id"]
+
+
+def _fetch_doi(doi: str) -> dict:
+    try:
+        return {"record": record_to_json(fetch_doi(doi=doi))}
+    except FetchError as exc:
+        return {"error": str(exc)}
+
+
+def _run_items(job: ImportJob, *, dry_run: bool) -> list[dict]:
+    """Import the job's items; in a real run, save progress, counts and the report
+    after each batch. Returns the report entries."""
+    importer = _Importer(added_by=job.created_by, job=None if dry_run else job)
+    entries: list[dict] = []
+    for batch in _import_batches(importer, job.items):
+        for n, result in batch:
+            entries.append(_report_entry(n, result, importer.catalog, dry_run=dry_run))
+        if not dry_run:
+            _save_report(job, entries)
+    return entries
+
+
+def _import_batches(importer: "_Importer", items: list[dict]):
+    """Yield, batch by batch, (item number, ItemResult) for items given as
+    {"input", "line", "record" (JSON) or "error"}; each batch is matched against the
+    catalog with one set of queries."""
+    for start in range(0, len(items), _BATCH):
+        batch = list(enumerate(items[start : start + _BATCH], start=start + 1))
+        records = {n: record_from_json(item["record"]) for n, item in batch if "record" in item}
+        importer.load(list(records.values()))
+        written = importer.import_batch(
+            [(n, records[n], item["input"], item.get("line")) for n, item in batch if n in records]
+        )
+        by_number = dict(zip(records, written, strict=True))
+        yield [
+            (
+                n,
+                by_number.get(n)
+                or ItemResult(
+                    input=item["input"],
+                    outcome=FAILED,
+                    reason=item.get("error", ""),
+                    line=item.get("line"),
+                ),
+            )
+            for n, item in batch
+        ]
+
+
+def import_records(
+    *, records: list[PaperRecord], added_by=None, dry_run: bool = False
+) -> list[ItemResult]:
+    """Import records (already fetched or parsed) without a job: one ItemResult per
+    record, in order. With `dry_run`, nothing is kept (the writes are rolled back)."""
+    importer = _Importer(added_by=added_by)
+    items = [
+        {"input": r.citation_key or r.arxiv_id or r.doi or r.title[:80], "record": r}
+        for r in records
+    ]
+    with transaction.atomic() if dry_run else contextlib.nullcontext():
+        results = [result for batch in _import_batches(importer, items) for _, result in batch]
+        if dry_run:
+            transaction.set_rollback(True)
+    return results
+
+
+def _report_entry(n: int, result: ItemResult, catalog: _Catalog, *, dry_run: bool) -> dict:
+    paper, other = result.paper, result.other
+    entry = {
+        "n": n,
+        "input": result.input,
+        "line": result.line,
+        "outcome": result.outcome,
+        "paper_id": None,
+        "title": paper.title if paper is not None else "",
+        "other_id": None,
+        "other_item": None,
+        "same_as_item": result.same_as_item,
+        "reason": result.reason,
+    }
+    if paper is not None:
+        known = catalog.by_pk.get(paper.pk)
+        if dry_run and known is not None and known.created_here:
+            # A paper this dry run created has no id that will last: name its item.
+            if known.created_item != n:
+                entry["paper_item"] = known.created_item
+        else:
+            entry["paper_id"] = paper.pk
+    if other is not None:
+        entry["other_title"] = other.title
+        known = catalog.by_pk.get(other.pk)
+        if dry_run and known is not None and known.created_here:
+            entry["other_item"] = known.created_item
+        else:
+            entry["other_id"] = other.pk
+    return entry
+
+
+def _save_report(job: ImportJob, entries: list[dict]) -> None:
+    counts = count_outcomes(entries)
+    job.report = entries
+    job.processed = len(entries)
+    job.created_count = counts[CREATED]
+    job.updated_count = counts[UPDATED]
+    job.unchanged_count = counts[UNCHANGED]
+    job.duplicate_count = counts[DUPLICATE]
+    job.possible_duplicate_count = counts[POSSIBLE_DUPLICATE]
+    job.failed_count = counts[FAILED]
+    job.save(
+        update_fields=[
+            "report",
+            "processed",
+            "created_count",
+            "updated_count",
+            "unchanged_count",
+            "duplicate_count",
+            "possible_duplicate_count",
+            "failed_count",
+        ]
+    )
+
+
+def report_rows(*, job: ImportJob) -> list[dict]:
+    """The entries the job page and the CSV show: the report once the job has run, the
+    preview before; each with its one-line outcome (`describe`)."""
+    ran = bool(job.report)
+    entries = job.report if ran else job.preview
+    return [{**entry, "label": describe(entry, preview=not ran)} for entry in entries]
+
+
+BibtexRefused = bibtex_import.BibtexRefused
+
+
+def read_bibtex_upload(*, data: bytes, filename: str = "") -> bibtex_import.BibtexResult:
+    """Parse uploaded or pasted BibTeX. Raises BibtexRefused (too large, undecodable)
+    for input refused as a whole; blocks it could not parse are in `errors`."""
+    return bibtex_import.read_bibtex(data=data, filename=filename)
+
+
+# -- one item, for the "add a reading by pasting" feature -----------------------------
+
+
+def import_single(*, text: str, added_by) -> ItemResult:
+    """Import ONE arXiv id or URL, DOI, or BibTeX entry and return the matched or
+    created paper. Never raises for bad input: the result says why it failed.
+
+    When the source cannot be reached but the paper is already in the catalog, the
+    existing paper is returned ("unchanged", with the reason it was not refreshed).
+    """
+    text = text.strip()
+    if text.startswith("@"):
+        record, failure = _single_bibtex(text)
+        label = (record.citation_key or record.title[:80]) if record else text[:80]
+    else:
+        identifiers = parse_identifiers(text=text)
+        if len(identifiers) != 1 or not identifiers[0].kind:
+            return ItemResult(
+                input=text[:200],
+                outcome=FAILED,
+                reason="enter one arXiv id or URL, one DOI, or one BibTeX entry",
+            )
+        identifier = identifiers[0]
+        label = identifier.input
+        record, failure = _single_fetch(identifier)
+        if record is None:
+            existing = _existing(identifier)
+            if existing is not None:
+                return ItemResult(
+                    input=label,
+                    outcome=UNCHANGED,
+                    paper=existing,
+                    reason=f"already in the catalog (not refreshed: {failure})",
+                )
+    if record is None:
+        return ItemResult(input=label, outcome=FAILED, reason=failure)
+    importer = _Importer(added_by=added_by)
+    importer.load([record])
+    return importer.import_record(record, number=1, input=label)
+
+
+def _single_bibtex(text: str) -> tuple[PaperRecord | None, str]:
+    try:
+        result = read_bibtex_upload(data=text.encode("utf-8"))
+    except BibtexRefused as exc:
+        return None, str(exc)
+    if result.errors:
+        error = result.errors[0]
+        where = f" at line {error.line}" if error.line else ""
+        return None, f"the BibTeX could not be read{where}: {error.reason}"
+    if len(result.records) != 1:
+        return None, f"paste one BibTeX entry ({len(result.records)} found)"
+    return result.records[0], ""
+
+
+def _single_fetch(identifier: Identifier) -> tuple[PaperRecord | None, str]:
+    item = {"input": identifier.input, "id": identifier.value, "version": identifier.version}
+    if identifier.kind == "arxiv":
+        _fetch_arxiv_batch([item])
+    else:
+        item.update(_fetch_doi(identifier.value))
+    if "record" in item:
+        return record_from_json(item["record"]), ""
+    return None, item.get("error", "")
+
+
+def _existing(identifier: Identifier) -> Paper | None:
+    lookup = {"arxiv_id" if identifier.kind == "arxiv" else "doi": identifier.value}
+    return Paper.objects.filter(**lookup).first()
+
+
+# -- duplicates and merging -----------------------------------------------------------
+
+
+def dismiss_duplicate(*, a: Paper, b: Paper, by) -> PossibleDuplicate:
+    """Record that a and b are not the same paper, so the pair is not flagged again."""
+    if a.pk == b.pk:
+        raise ValueError("a paper is not a duplicate of itself")
+    first, second = sorted([a.pk, b.pk])
+    pair, _ = PossibleDuplicate.objects.update_or_create(
+        paper_a_id=first,
+        paper_b_id=second,
+        defaults={
+            "status": PossibleDuplicate.Status.NOT_DUPLICATE,
+            "decided_by": by,
+            "decided_at": timezone.now(),
+        },
+    )
+    return pair
+
+
+def flag_possible_duplicates(*, papers=None) -> int:
+    """Look for pairs with the same title key, years within one and the same first
+    author (among the catalog, for the given papers or all of them); flag the pairs not
+    flagged or dismissed before. Returns how many pairs were newly flagged."""
+    keys = (
+        Paper.objects.exclude(title_key="")
+        .values("title_key")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .values_list("title_key", flat=True)
+    )
+    if papers is not None:
+        keys = keys.filter(title_key__in=papers.values("title_key"))
+    groups = defaultdict(list)
+    for paper in Paper.objects.filter(title_key__in=keys).with_authors().order_by("pk"):
+        groups[paper.title_key].append(paper)
+    existing = set(PossibleDuplicate.objects.values_list("paper_a_id", "paper_b_id"))
+    new = []
+    for papers in groups.values():
+        for i, first in enumerate(papers):
+            for second in papers[i + 1 :]:
+                if (first.pk, second.pk) in existing or not _similar(first, second):
+                    continue
+                new.append(
+                    PossibleDuplicate(
+                        paper_a=first, paper_b=second, reason="same title, year and first author"
+                    )
+                )
+    PossibleDuplicate.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
+def _similar(a: Paper, b: Paper) -> bool:
+    first_a = [author.key for author in a.ordered_authors[:1]]
+    first_b = [author.key for author in b.ordered_authors[:1]]
+    return bool(
+        first_a
+        and first_a == first_b
+        and a.year is not None
+        and b.year is not None
+        and abs(a.year - b.year) <= 1
+    )
+
+
+# Fields the merge form offers; a choice of "arxiv" takes all the arXiv fields together.
+MERGE_FIELDS = {
+    "title": ["title", "title_key"],
+    "authors": ["more_authors"],
+    "year": ["year"],
+    "venue": ["venue"],
+    "entry_type": ["entry_type"],
+    "abstract": ["abstract"],
+    "arxiv": [
+        "arxiv_id",
+        "arxiv_version",
+        "arxiv_primary_category",
+        "arxiv_comment",
+        "journal_ref",
+        "published_on",
+        "revised_on",
+    ],
+    "doi": ["doi"],
+    "url": ["url"],
+    "pdf_url": ["pdf_url"],
+    "citation_key": ["citation_key"],
+    "source_bibtex": ["source_bibtex"],
+}
+_PROGRESS_ORDER = {"to_read": 0, "reading": 1, "read": 2}
+MERGE_MARKER = "Merged from a second review of the same paper"
+
+
+class MergeError(Exception):
+    """The two papers cannot be merged; the message says why."""
+
+
+def merge_papers(*, keep: Paper, other: Paper, fields: dict[str, str], by) -> Paper:
+    """Merge `other` into `keep` and delete `other`; nothing is lost.
+
+    `fields` maps a MERGE_FIELDS name to "keep" or "other": whose value survives. A
+    field not named keeps `keep`'s value, or takes `other`'s when `keep` has none.
+    Topics and tags are united. Readings, reading progress and reviews move to `keep`:
+
+    * a lecture assigning both keeps one reading (required if either was; both notes);
+    * a user with progress on both keeps the more advanced status, the earliest start,
+      the latest finish and both notes;
+    * an author with a review of each keeps the submitted one (both submitted, or both
+      drafts: the most recent), and the other review's answers are appended to it,
+      section by section, under a marker naming where they come from, so no text is
+      lost; its ratings are written into that marker.
+    """
+    if keep.pk == other.pk:
+        raise MergeError("a paper cannot be merged with itself")
+    unknown = set(fields) - set(MERGE_FIELDS)
+    bad = {value for value in fields.values()} - {"keep", "other"}
+    if unknown or bad:
+        raise MergeError(f"unknown merge choices: {sorted(unknown | bad)}")
+    with transaction.atomic():
+        keep = Paper.objects.select_for_update().get(pk=keep.pk)
+        other = Paper.objects.select_for_update().get(pk=other.pk)
+        values, take_authors = _merged_values(keep, other, fields)
+        other_authorships = list(other.authorships.order_by("position"))
+        _move_readings(keep, other)
+        _move_progress(keep, other)
+        _move_reviews(keep, other)
+        keep.topics.add(*other.topics.all())
+        keep.tags.add(*other.tags.all())
+        _move_duplicate_flags(keep, other)
+        other_label = f"#{other.pk} “{other.title}”"
+        LogEntry.objects.log_actions(
+            user_id=by.pk,
+            queryset=[other],
+            action_flag=DELETION,
+            change_message=f"Merged into #{keep.pk}",
+            single_object=True,
+        )
+        other.delete()
+        for name, value in values.items():
+            setattr(keep, name, value)
+        keep.save()
+        if take_authors:
+            keep.authorships.all().delete()
+            Authorship.objects.bulk_create(
+                Authorship(paper=keep, author_id=a.author_id, position=a.position)
+                for a in other_authorships
+            )
+        LogEntry.objects.log_actions(
+            user_id=by.pk,
+            queryset=[keep],
+            action_flag=CHANGE,
+            change_message=f"Merged {other_label} into this paper",
+            single_object=True,
+        )
+    return keep
+
+
+def _merged_values(keep: Paper, other: Paper, fields: dict[str, str]):
+    values = {}
+    take_authors = False
+    for choice, names in MERGE_FIELDS.items():
+        if choice == "authors":
+            keep_empty = not keep.authorships.exists()
+            take = fields.get(choice) == "other" or (choice not in fields and keep_empty)
+            if take:
+                take_authors = True
+                values["more_authors"] = other.more_authors
+            continue
+        primary = names[0]
+        # "Preprint or other" is the type a record has when nothing better is known.
+        empty = ("", None, Paper.EntryType.MISC) if choice == "entry_type" else ("", None)
+        keep_empty = getattr(keep, primary) in empty
+        take = fields.get(choice) == "other" or (choice not in fields and keep_empty)
+        if take:
+            for name in names:
+                values[name] = getattr(other, name)
+    return values, take_authors
+
+
+def _move_readings(keep: Paper, other: Paper) -> None:
+    reading_model = apps.get_model("courses", "Reading")
+    kept = {r.lecture_id: r for r in reading_model.objects.filter(paper=keep)}
+    for reading in reading_model.objects.filter(paper=other):
+        survivor = kept.get(reading.lecture_id)
+        if survivor is None:
+            reading.paper = keep
+            reading.save(update_fields=["paper", "updated_at"])
+            continue
+        survivor.required = survivor.required or reading.required
+        survivor.note = _concatenate(survivor.note, reading.note)
+        survivor.section = survivor.section or reading.section
+        survivor.save(update_fields=["required", "note", "section", "updated_at"])
+        reading.delete()
+
+
+def _move_progress(keep: Paper, other: Paper) -> None:
+    progress_model = apps.get_model("courses", "ReadingProgress")
+    kept = {p.user_id: p for p in progress_model.objects.filter(paper=keep)}
+    for progress in progress_model.objects.filter(paper=other):
+        survivor = kept.get(progress.user_id)
+        if survivor is None:
+            progress.paper = keep
+            progress.save(update_fields=["paper", "updated_at"])
+            continue
+        if _PROGRESS_ORDER[progress.status] > _PROGRESS_ORDER[survivor.status]:
+            survivor.status = progress.status
+        survivor.note = _concatenate(survivor.note, progress.note)
+        starts = [d for d in (survivor.started_at, progress.started_at) if d]
+        ends = [d for d in (survivor.finished_at, progress.finished_at) if d]
+        survivor.started_at = min(starts) if starts else None
+        survivor.finished_at = max(ends) if ends and survivor.status == "read" else None
+        survivor.save()
+        progress.delete()
+
+
+def _move_reviews(keep: Paper, other: Paper) -> None:
+    review_model = apps.get_model("courses", "Review")
+    kept = {r.author_id: r for r in review_model.objects.filter(paper=keep)}
+    for review in review_model.objects.filter(paper=other):
+        mine = kept.get(review.author_id)
+        if mine is None:
+            review.paper = keep
+            review.save(update_fields=["paper", "updated_at"])
+            continue
+        survivor, loser = _review_survivor(mine, review)
+        survivor.answers = _appended_answers(survivor, loser, other=other)
+        survivor.paper = keep
+        survivor.version += 1
+        loser.delete()
+        survivor.save()
+
+
+def _review_survivor(a, b):
+    """(survivor, loser): the submitted review; both submitted or both drafts, the
+    most recent (by submission, then by last change)."""
+
+    def rank(review):
+        submitted = review.status == "submitted"
+        moment = review.submitted_at if submitted else review.updated_at
+        return (submitted, moment, review.pk)
+
+    return (a, b) if rank(a) >= rank(b) else (b, a)
+
+
+def _appended_answers(survivor, loser, *, other: Paper) -> dict:
+    answers = dict(survivor.answers or {})
+    texts = {key: text for key, text in (loser.answers or {}).items() if str(text).strip()}
+    ratings = [
+        f"{label} {value}"
+        for label, value in (
+            ("evaluation", loser.evaluation_rating),
+            ("impact", loser.impact_rating),
+            ("overall", loser.overall_rating),
+            ("confidence", loser.confidence),
+        )
+        if value is not None
+    ]
+    moment = loser.submitted_at or loser.updated_at
+    header = (
+        f"**{MERGE_MARKER}** ({loser.get_status_display().lower()}, "
+        f"{moment:%Y-%m-%d}, written for paper #{other.pk} “{other.title}”"
+        + (f"; ratings: {', '.join(ratings)}" if ratings else "")
+        + "):"
+    )
+    first = True
+    for key, text in texts.items():
+        if str(answers.get(key, "")).strip() == str(text).strip():
+            continue  # the same answer in both: nothing to keep twice
+        marker = header if first else f"**{MERGE_MARKER}:**"
+        first = False
+        answers[key] = _concatenate(str(answers.get(key, "")), f"{marker}\n\n{text}")
+    if first and ratings:  # no new text, but the ratings are still worth keeping
+        key = next(iter(answers), "high_level_idea")
+        answers[key] = _concatenate(str(answers.get(key, "")), header)
+    return answers
+
+
+def _concatenate(first: str, second: str) -> str:
+    first, second = (first or "").strip(), (second or "").strip()
+    if not second or second == first:
+        return first
+    if not first:
+        return second
+    return f"{first}\n\n---\n\n{second}"
+
+
+def _move_duplicate_flags(keep: Paper, other: Paper) -> None:
+    """Flags and "not a duplicate" records about `other` now concern `keep`."""
+    pairs = PossibleDuplicate.objects.filter(Q(paper_a=other) | Q(paper_b=other))
+    taken = set(
+        PossibleDuplicate.objects.filter(Q(paper_a=keep) | Q(paper_b=keep)).values_list(
+            "paper_a_id", "paper_b_id"
+        )
+    )
+    for pair in pairs:
+        third = pair.paper_b_id if pair.paper_a_id == other.pk else pair.paper_a_id
+        if third == keep.pk:
+            continue  # the pair being merged: deleted with `other`
+        first, second = sorted([keep.pk, third])
+        if (first, second) in taken:
+            continue
+        PossibleDuplicate.objects.filter(pk=pair.pk).update(paper_a_id=first, paper_b_id=second)
+        taken.add((first, second))
