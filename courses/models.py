@@ -19,6 +19,11 @@ def new_join_code():
     return "".join(secrets.choice(alphabet) for _ in range(10))
 
 
+def new_feed_token():
+    # The secret part of a members-only course's calendar and feed URLs (issue 5).
+    return secrets.token_urlsafe(24)
+
+
 def default_timezone():
     return settings.TIME_ZONE
 
@@ -29,6 +34,17 @@ def validate_timezone(value):
 
 
 class CourseQuerySet(models.QuerySet):
+    def with_viewer_role(self, user):
+        """Annotate `viewer_role`: the user's Membership.Role in each course, or None."""
+        if not user.is_authenticated:
+            return self.annotate(viewer_role=models.Value(None, output_field=models.CharField()))
+        role = (
+            Membership.objects.filter(course=models.OuterRef("pk"), user=user)
+            .order_by()
+            .values("role")
+        )
+        return self.annotate(viewer_role=models.Subquery(role[:1]))
+
     def visible_to(self, user):
         """Courses whose schedule the user may see: public ones and their own."""
         if user.is_authenticated and user.is_staff:
@@ -64,6 +80,11 @@ class Course(models.Model):
         "public", default=True, help_text="Anyone may see the schedule; otherwise members only."
     )
     join_code = models.CharField(max_length=32, unique=True, default=new_join_code)
+    feed_token = models.CharField(
+        max_length=64,
+        default=new_feed_token,
+        help_text="Secret part of the calendar and feed URLs; regenerate to revoke them.",
+    )
     review_visibility = models.CharField(
         "peers' reviews visible",
         max_length=20,
@@ -80,6 +101,11 @@ class Course(models.Model):
         blank=True, help_text="Where the course facts come from (shown on the course page)."
     )
     position = models.PositiveSmallIntegerField(default=100, help_text="Order on the home page.")
+    schedule_revision = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Goes up whenever anything shown on the schedule changes (courses/signals.py).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -105,6 +131,10 @@ class Course(models.Model):
     @property
     def tzinfo(self):
         return zoneinfo.ZoneInfo(self.timezone)
+
+    def viewer_can_see_schedule(self, user):
+        """Needs with_viewer_role(user)."""
+        return self.is_public or self.viewer_role is not None or user.is_staff
 
 
 class Membership(models.Model):

@@ -1,8 +1,9 @@
 from django.db.models import Count
-from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
 
-from courses.models import Course, Lecture
+from courses import schedule_cache
+from courses.models import Course
 
 
 def home(request):
@@ -18,40 +19,17 @@ def about(request):
 
 
 def get_course_for_viewer(user, slug):
-    """The course if the user may see its schedule, else 404 (not 403: a members-only
-    course's existence is not disclosed)."""
-    return get_object_or_404(Course.objects.visible_to(user), slug=slug)
-
-
-def mark_lecture_states(lectures, today):
-    """Set `state` on each lecture: past, next (the first on or after today),
-    upcoming, or undated."""
-    next_found = False
-    for lecture in lectures:
-        if lecture.date is None:
-            lecture.state = "undated"
-        elif lecture.date < today:
-            lecture.state = "past"
-        elif not next_found:
-            lecture.state = "next"
-            next_found = True
-        else:
-            lecture.state = "upcoming"
-    return next((lecture for lecture in lectures if lecture.state == "next"), None)
+    """The course, annotated with the viewer's role, if the user may see its schedule;
+    else 404 (not 403: a members-only course's existence is not disclosed)."""
+    course = Course.objects.with_viewer_role(user).filter(slug=slug).first()
+    if course is None or not course.viewer_can_see_schedule(user):
+        raise Http404("No such course.")
+    return course
 
 
 def schedule(request, slug):
-    course = get_course_for_viewer(request.user, slug)
-    lectures = list(Lecture.objects.for_course(course))
-    today = timezone.localdate(timezone.now(), course.tzinfo)
-    next_lecture = mark_lecture_states(lectures, today)
-    return render(
-        request,
-        "courses/schedule.html",
-        {
-            "course": course,
-            "lectures": lectures,
-            "next_lecture": next_lecture,
-            "undated": all(lecture.date is None for lecture in lectures),
-        },
-    )
+    facts = schedule_cache.lookup(slug, request.user)
+    user = request.user
+    if facts is None or not (facts.is_public or facts.viewer_role or user.is_staff):
+        raise Http404("No such course.")
+    return HttpResponse(schedule_cache.schedule_page(request, facts))

@@ -11,7 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from mlsys_reader.lib.env import env_bool, env_int, env_list, env_str, env_url
+from mlsys_reader.lib.env import env_bool, env_float, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -83,9 +83,7 @@ TEMPLATES = [
 _database_url = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 try:
     DATABASES = {
-        "default": dj_database_url.parse(
-            _database_url, conn_max_age=60, conn_health_checks=True
-        )
+        "default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)
     }
 except ValueError as exc:
     # Never echo the URL itself: it may hold the database password.
@@ -100,10 +98,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
+# Per-process memory cache: it holds rendered course schedules whose keys change with
+# the data (courses/schedule_cache.py), so no process ever serves a stale one.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 500},
+    }
+}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "courses:home"
+LOGIN_REDIRECT_URL = "courses:dashboard"
 LOGOUT_REDIRECT_URL = "courses:home"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -175,8 +182,18 @@ TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_tasks_backend]}}
 ARXIV_API_URL = env_url("ARXIV_API_URL", "https://export.arxiv.org/api/query")
 CROSSREF_API_URL = env_url("CROSSREF_API_URL", "https://api.crossref.org")
 DOI_RESOLVER_URL = env_url("DOI_RESOLVER_URL", "https://doi.org")
+DATACITE_API_URL = env_url("DATACITE_API_URL", "https://api.datacite.org")
 CONTACT_EMAIL = env_str("CONTACT_EMAIL", "admin@localhost")
 HTTP_TIMEOUT = env_int("HTTP_TIMEOUT", 20, minimum=1)
+HTTP_RETRIES = env_int("HTTP_RETRIES", 3, minimum=0)
+HTTP_BACKOFF_FACTOR = env_float("HTTP_BACKOFF_FACTOR", 1.0, minimum=0)
+HTTP_RETRY_AFTER_MAX = env_int("HTTP_RETRY_AFTER_MAX", 30, minimum=0)
+# arXiv asks for at most one request every 3 seconds; shared by all processes.
+ARXIV_MIN_INTERVAL = env_float("ARXIV_MIN_INTERVAL", 3.0, minimum=0)
+BIBTEX_MAX_BYTES = env_int("BIBTEX_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+# Imports of up to this many items run inline; larger ones run as a background task.
+IMPORT_INLINE_MAX_ITEMS = env_int("IMPORT_INLINE_MAX_ITEMS", 20, minimum=1)
+IMPORT_MAX_IDENTIFIERS = env_int("IMPORT_MAX_IDENTIFIERS", 500, minimum=1)
 
 # Security. With DEBUG off these defaults pass `manage.py check --deploy`.
 # HTTPS=false is for a deployment that is reached over plain HTTP on purpose

@@ -19,3 +19,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+
+# Outbound HTTP in tests is faked with `responses`; never sleep between retries or
+# between arXiv requests.
+ARXIV_MIN_INTERVAL = 0
+HTTP_BACKOFF_FACTOR = 0
+HTTP_RETRY_AFTER_MAX = 0

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from mlsys_reader.lib.env import env_bool, env_int, env_list, env_str, env_url
+from mlsys_reader.lib.env import env_bool, env_float, env_int, env_list, env_str, env_url
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -115,6 +115,29 @@ def test_env_int_below_minimum_is_refused_naming_the_variable():
     with pytest.raises(ImproperlyConfigured) as excinfo:
         env_int("HTTP_TIMEOUT", 20, minimum=1, environ={"HTTP_TIMEOUT": "0"})
     assert str(excinfo.value) == "HTTP_TIMEOUT=0 must be at least 1"
+
+
+# --- env_float ------------------------------------------------------------------------
+
+
+def test_env_float_default_and_value():
+    assert env_float("ARXIV_MIN_INTERVAL", 3.0, environ={}) == 3.0
+    assert env_float("ARXIV_MIN_INTERVAL", 3.0, environ={"ARXIV_MIN_INTERVAL": "0.5"}) == 0.5
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("soon", "ARXIV_MIN_INTERVAL='soon' is not a number"),
+        ("nan", "ARXIV_MIN_INTERVAL='nan' is not a finite number"),
+        ("inf", "ARXIV_MIN_INTERVAL='inf' is not a finite number"),
+        ("-1", "ARXIV_MIN_INTERVAL=-1.0 must be at least 0"),
+    ],
+)
+def test_env_float_malformed_is_refused_naming_the_variable(value, message):
+    with pytest.raises(ImproperlyConfigured) as excinfo:
+        env_float("ARXIV_MIN_INTERVAL", 3.0, minimum=0, environ={"ARXIV_MIN_INTERVAL": value})
+    assert str(excinfo.value) == message
 
 
 # --- env_list -------------------------------------------------------------------------
@@ -250,7 +273,11 @@ def test_settings_parse_a_postgres_database_url(tmp_path):
         ("ARXIV_API_URL", "ftp://export.arxiv.org", "ARXIV_API_URL='ftp://export.arxiv.org' is"),
         ("TIME_ZONE", "Mars/Olympus_Mons", "TIME_ZONE='Mars/Olympus_Mons' is not an IANA"),
         ("LOG_LEVEL", "loud", "LOG_LEVEL='loud' must be DEBUG, INFO"),
-        ("CSRF_TRUSTED_ORIGINS", "reader.example.edu", "CSRF_TRUSTED_ORIGINS item 'reader.example.edu'"),
+        (
+            "CSRF_TRUSTED_ORIGINS",
+            "reader.example.edu",
+            "CSRF_TRUSTED_ORIGINS item 'reader.example.edu'",
+        ),
         ("HTTP_TIMEOUT", "soon", "HTTP_TIMEOUT='soon' is not a whole number"),
         ("TASKS_BACKEND", "celery", "TASKS_BACKEND='celery' must be one of"),
     ],

@@ -64,6 +64,21 @@ def env_int(name: str, default: int, *, minimum: int | None = None, environ=None
     return number
 
 
+def env_float(name: str, default: float, *, minimum: float | None = None, environ=None) -> float:
+    value = _raw(name, environ)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a finite number")
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name}={number} must be at least {minimum}")
+    return number
+
+
 def env_list(name: str, default: list[str], *, environ=None) -> list[str]:
     value = _raw(name, environ)
     if value is None:

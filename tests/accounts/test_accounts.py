@@ -24,7 +24,7 @@ class SignupTests(TestCase):
         user = User.objects.get()
         self.assertEqual(user.email, "ada@example.org")
         self.assertEqual(response.context["user"], user)
-        self.assertRedirects(response, reverse("courses:home"))
+        self.assertRedirects(response, reverse("courses:dashboard"))
         self.assertContains(response, "Welcome, Ada Lovelace.")
 
     def test_signup_applies_password_validators(self):
@@ -68,7 +68,7 @@ class SignupTests(TestCase):
                 "next": "https://evil.example/",
             },
         )
-        self.assertRedirects(response, reverse("courses:home"))
+        self.assertRedirects(response, reverse("courses:dashboard"))
 
 
 class LoginLogoutTests(TestCase):
@@ -80,7 +80,7 @@ class LoginLogoutTests(TestCase):
         response = self.client.post(
             reverse("login"), {"username": "ERIN@example.org", "password": "a-Strong-pass-123"}
         )
-        self.assertRedirects(response, reverse("courses:home"))
+        self.assertRedirects(response, reverse("courses:dashboard"))
         self.assertEqual(int(self.client.session["_auth_user_id"]), self.user.pk)
 
     def test_login_with_wrong_password_says_so(self):
