@@ -19,7 +19,7 @@ def signup(request):
     if request.method == "POST" and form.is_valid():
         user = form.save()
         accept_invitations(user=user)  # pending course invitations for this address (issue 5)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="accounts.backends.AccountBackend")
         messages.success(request, f"Welcome, {user.display_name}. Your account is ready.")
         return redirect(next_url or "courses:dashboard")
     return render(request, "registration/signup.html", {"form": form, "next": next_url})

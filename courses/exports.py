@@ -15,7 +15,7 @@ from courses import staff_services as services
 from courses.checklist import QUESTIONS, RATINGS
 from courses.models import Course, Lecture, Reading
 from papers.bibtex import papers_to_bibtex
-from papers.models import Authorship, Paper
+from papers.models import Paper
 
 CSV_COLUMNS = [
     "student_email",
@@ -168,19 +168,9 @@ def _reading_lines(readings) -> list[str]:
 
 def calendar_lectures(course: Course):
     """Lectures with their readings, papers and authors: three queries."""
-    readings = (
-        Reading.objects.select_related("paper")
-        .prefetch_related(
-            Prefetch(
-                "paper__authorships",
-                queryset=Authorship.objects.select_related("author").order_by("position"),
-            )
-        )
-        .order_by("-required", "order", "pk")
-    )
     lectures = list(
         services.schedule_order(course.lectures.exclude(date=None)).prefetch_related(
-            Prefetch("readings", queryset=readings)
+            Prefetch("readings", queryset=Reading.objects.in_schedule_order())
         )
     )
     for lecture in lectures:

@@ -197,21 +197,11 @@ class LectureQuerySet(models.QuerySet):
         """The schedule: lectures in date order (undated ones last, by number), each
         with its readings (required first, then by order) and their papers' authors.
         Three queries whatever the number of lectures and readings."""
-        readings = (
-            Reading.objects.select_related("paper")
-            .prefetch_related(
-                Prefetch(
-                    "paper__authorships",
-                    queryset=Authorship.objects.select_related("author").order_by("position"),
-                )
-            )
-            .order_by("-required", "order", "pk")
-        )
         return (
             self.filter(course=course)
             .select_related("course")
             .order_by(F("date").asc(nulls_last=True), "start_time", "number")
-            .prefetch_related(Prefetch("readings", queryset=readings))
+            .prefetch_related(Prefetch("readings", queryset=Reading.objects.in_schedule_order()))
         )
 
 
@@ -280,6 +270,22 @@ class Lecture(models.Model):
         return self.date < timezone.localdate(now, self.course.tzinfo)
 
 
+class ReadingQuerySet(models.QuerySet):
+    def in_schedule_order(self):
+        """Required readings first, then by the instructor's order, with each paper and
+        its authors in order (one extra query for the authors of all of them)."""
+        return (
+            self.select_related("paper")
+            .prefetch_related(
+                Prefetch(
+                    "paper__authorships",
+                    queryset=Authorship.objects.select_related("author").order_by("position"),
+                )
+            )
+            .order_by("-required", "order", "pk")
+        )
+
+
 class Reading(models.Model):
     lecture = models.ForeignKey(Lecture, on_delete=models.CASCADE, related_name="readings")
     paper = models.ForeignKey(Paper, on_delete=models.PROTECT, related_name="readings")
@@ -291,6 +297,8 @@ class Reading(models.Model):
     note = models.TextField(blank=True, help_text="Shown to students with the reading.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ReadingQuerySet.as_manager()
 
     class Meta:
         ordering = ["lecture", "-required", "order", "pk"]

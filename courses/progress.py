@@ -12,7 +12,6 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from courses.models import Lecture, Membership, Reading, ReadingProgress, Review
-from papers.models import Authorship
 
 DONE = ReadingProgress.Status.READ
 
@@ -135,12 +134,6 @@ def user_states(user):
 def student_overview(user, *, now=None) -> list[CourseProgress]:
     """Progress in every course the user belongs to, lectures in schedule order."""
     now = now or timezone.now()
-    readings = Reading.objects.select_related("paper").prefetch_related(
-        Prefetch(
-            "paper__authorships",
-            queryset=Authorship.objects.select_related("author").order_by("position"),
-        )
-    )
     memberships = list(
         Membership.objects.filter(user=user)
         .select_related("course")
@@ -149,9 +142,7 @@ def student_overview(user, *, now=None) -> list[CourseProgress]:
     courses = [m.course for m in memberships]
     lectures = (
         Lecture.objects.filter(course__in=courses)
-        .prefetch_related(
-            Prefetch("readings", queryset=readings.order_by("-required", "order", "pk"))
-        )
+        .prefetch_related(Prefetch("readings", queryset=Reading.objects.in_schedule_order()))
         .order_by("date", "start_time", "number")
     )
     by_course: dict[int, list[Lecture]] = {}

@@ -17,18 +17,19 @@ from one round trip (`lookup`).
 
 Course.schedule_revision goes up on any change to the course, its lectures, its
 readings or their papers (courses/signals.py), so the very next request after an
-edit renders afresh, in every process. The cache is per process (LocMemCache): an
-old revision is never served, it only ages out.
+edit renders afresh, in every process. Pages are kept per process (SHELLS): an old
+revision is never served, it only ages out.
 """
 
 import re
 import secrets
+import threading
 import zoneinfo
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from django.contrib.messages import get_messages
-from django.core.cache import cache
 from django.db import connection
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
@@ -38,7 +39,6 @@ from django.utils.html import escape
 from courses.feeds import subscription_urls
 from courses.models import Course, Lecture, Membership, ReadingProgress, Review
 
-CACHE_SECONDS = 60 * 60 * 24
 _SENTINEL = secrets.token_hex(12)
 CSRF = f"csrf{_SENTINEL}"
 NAME = f"name{_SENTINEL}"
@@ -163,34 +163,82 @@ def _render_shell(request, course, today):
     return _MARKERS.split(page)
 
 
-def schedule_page(request, facts: ScheduleLookup) -> str:
-    """The schedule page's HTML for this request."""
+class _ShellCache:
+    """Rendered pages by key in this process, least recently used dropped first.
+
+    In-process on purpose: the page is served from here on every request, and a
+    shared cache would add a network round trip and unpickling of 100-300 KB per
+    request. Keys carry the course revision, so no process serves a stale page."""
+
+    def __init__(self, size):
+        self.size = size
+        self.pages: OrderedDict[str, list] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            parts = self.pages.get(key)
+            if parts is not None:
+                self.pages.move_to_end(key)
+            return parts
+
+    def put(self, key, parts):
+        with self.lock:
+            self.pages[key] = parts
+            self.pages.move_to_end(key)
+            while len(self.pages) > self.size:
+                self.pages.popitem(last=False)
+
+    def clear(self):
+        with self.lock:
+            self.pages.clear()
+
+
+SHELLS = _ShellCache(size=64)
+
+
+def _encode(parts):
+    """Static HTML as bytes (encoded once, not per request); markers as CSRF, NAME,
+    MESSAGES or the paper id (an int)."""
+    encoded = []
+    for index, part in enumerate(parts):
+        if index % 2 == 0:
+            encoded.append(part.encode())
+        elif part in (CSRF, NAME, MESSAGES):
+            encoded.append(part)
+        else:
+            encoded.append(int(part[11:-3]))  # <!--reader:123-->
+    return encoded
+
+
+def schedule_page(request, facts: ScheduleLookup) -> bytes:
+    """The schedule page's HTML (UTF-8) for this request."""
     today = timezone.localdate(timezone.now(), zoneinfo.ZoneInfo(facts.timezone))
     key = (
-        f"schedule:3:{facts.course_id}:{facts.revision}:{today.isoformat()}:"
+        f"{facts.course_id}:{facts.revision}:{today.isoformat()}:"
         f"{_viewer_kind(request.user, facts.viewer_role)}"
     )
-    parts = cache.get(key)
+    parts = SHELLS.get(key)
     if parts is None:
         course = Course.objects.with_viewer_role(request.user).get(pk=facts.course_id)
-        parts = _render_shell(request, course, today)
-        cache.set(key, parts, CACHE_SECONDS)
+        parts = _encode(_render_shell(request, course, today))
+        SHELLS.put(key, parts)
 
     overlay = ReaderOverlay(request, facts) if facts.viewer_role else None
     values = {
-        CSRF: get_token(request),
-        NAME: escape(request.user.display_name) if request.user.is_authenticated else "",
-        MESSAGES: _messages_html(request),
+        CSRF: get_token(request).encode(),
+        NAME: escape(request.user.display_name).encode() if request.user.is_authenticated else b"",
+        MESSAGES: _messages_html(request).encode(),
     }
     out = []
     for index, part in enumerate(parts):
         if index % 2 == 0:
             out.append(part)
-        elif part in values:
+        elif part.__class__ is str:
             out.append(values[part])
         elif overlay is not None:
-            out.append(overlay(int(part[11:-3])))  # <!--reader:123-->
-    return "".join(out)
+            out.append(overlay(part))
+    return b"".join(out)
 
 
 def _messages_html(request):
@@ -246,5 +294,7 @@ class ReaderOverlay:
         pieces = self.filled.get(key)
         if pieces is None:
             template = self._variant(*key, self.request.path)
-            pieces = self.filled[key] = [piece.replace(CSRF, self.token) for piece in template]
-        return str(paper_id).join(pieces)
+            pieces = self.filled[key] = [
+                piece.replace(CSRF, self.token).encode() for piece in template
+            ]
+        return str(paper_id).encode().join(pieces)

@@ -83,7 +83,13 @@ TEMPLATES = [
 _database_url = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 try:
     DATABASES = {
-        "default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)
+        "default": dj_database_url.parse(
+            _database_url,
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+            # Off by default, as in Django: a check is one more round trip on every
+            # request; turn it on where connections are dropped behind your back.
+            conn_health_checks=env_bool("DATABASE_HEALTH_CHECKS", False),
+        )
     }
 except ValueError as exc:
     # Never echo the URL itself: it may hold the database password.
@@ -98,8 +104,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
-# Per-process memory cache: it holds rendered course schedules whose keys change with
-# the data (courses/schedule_cache.py), so no process ever serves a stale one.
+# Django's cache (nothing relies on it being shared). Rendered schedules are kept
+# in-process by courses/schedule_cache.py, keyed by the course's revision.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -109,6 +115,8 @@ CACHES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.backends.AccountBackend"]
+SESSION_ENGINE = "mlsys_reader.lib.sessions"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "courses:dashboard"
 LOGOUT_REDIRECT_URL = "courses:home"

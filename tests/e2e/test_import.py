@@ -39,7 +39,7 @@ class ImportTests(BrowserTestCase):
 
         page.goto(self.live_server_url + "/papers/")
         page.get_by_role("link", name="Import papers").click()
-        page.get_by_role("button", name="New import").click()
+        page.get_by_role("link", name="New import").click()
         page.get_by_label("arXiv ids, arXiv URLs and DOIs").fill(
             "2202.12139\nhttps://arxiv.org/abs/2005.14124"
         )

@@ -71,7 +71,7 @@ class InstructorTests(BrowserTestCase):
 
         # Create the course.
         page.goto("/teach/")
-        page.get_by_role("button", name="Create a course").click()  # a link styled as one
+        page.get_by_role("link", name="Create a course").click()
         page.locator("#id_code").fill("15-849")
         page.locator("#id_title").fill("Machine Learning Systems")
         page.locator("#id_term").fill("Spring 2026")
