@@ -1,15 +1,19 @@
 """BibTeX files (uploaded or pasted) read into PaperRecord values with bibtexparser 2.
 
 bibtexparser splits the text into blocks; its middlewares then lower-case field names,
-substitute @string macros, drop the enclosing braces/quotes, turn month macros into
-numbers and split author lists into names. Two things bibtexparser 2.1 leaves undone
-are done here as middlewares over its own model: `#` concatenation (and @string
-definitions that use other strings), and `crossref` inheritance.
+substitute @string macros and drop the enclosing braces/quotes. Two things bibtexparser
+2.1 leaves undone are done here as middlewares over its own model: `#` concatenation
+(and @string definitions that use other strings), and `crossref` inheritance. Only the
+fields a record uses are read further: the author list is split into names here (with
+bibtexparser's own functions), each distinct name parsed and decoded once, rather than
+by a middleware over every name field of every entry.
 
 LaTeX is decoded to Unicode with bibtexparser's LatexDecodingMiddleware, but only for
 the fields we display or search (title, names, venue, abstract), only where there is
 LaTeX, and once per distinct string: decoding every field of every entry costs about
-twenty times the parse itself. The entry's original text is kept as `source_bibtex`.
+twenty times the parse itself. Within a long text (an abstract) only the words that
+hold LaTeX go through the decoder, each distinct one once; the decoder's time grows with
+the length of what it reads. The entry's original text is kept as `source_bibtex`.
 """
 
 import codecs
@@ -23,15 +27,15 @@ from bibtexparser.library import Library
 from bibtexparser.middlewares import (
     LatexDecodingMiddleware,
     LibraryMiddleware,
-    MonthIntMiddleware,
-    NameParts,
     NormalizeFieldKeys,
     RemoveEnclosingMiddleware,
     ResolveStringReferencesMiddleware,
-    SeparateCoAuthors,
-    SplitNameParts,
 )
-from bibtexparser.middlewares.names import InvalidNameError, parse_single_name_into_parts
+from bibtexparser.middlewares.names import (
+    InvalidNameError,
+    parse_single_name_into_parts,
+    split_multiple_persons_names,
+)
 from bibtexparser.model import (
     DuplicateBlockKeyBlock,
     DuplicateFieldKeyBlock,
@@ -96,11 +100,22 @@ MORE_AUTHORS = {"others", "et al", "et al.", "etal", "et. al.", "contributors"}
 _YEAR = re.compile(r"\b(1[89]\d\d|2[01]\d\d|2200)\b")
 _ARXIV_IN_TEXT = re.compile(r"\barxiv:\s*(\S+)", re.IGNORECASE)
 _DECLARED_ENCODING = re.compile(r"(?:coding[:=]|% Encoding:)\s*([-\w.]+)", re.IGNORECASE)
+# Words of letters, digits and . ' - (the first a letter), between BibTeX's spaces.
+_CAPITALISED = re.compile(r"[ \t\n\r]*[^\W\d_][\w.'-]*(?:[ \t\n\r]+[^\W\d_][\w.'-]*)*[ \t\n\r]*")
+_AND = re.compile(r"[ \t\n\r]+[aA][nN][dD][ \t\n\r]+")
 _ENTRY_HEAD = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s]+)")
 _LATEX = re.compile(r"[\\{}$~]|--")
 # Text whose only LaTeX is grouping braces, ties and dashes is decoded without a parser.
 _NEEDS_PARSER = re.compile(r"[\\$`']")
 _BARE_SPECIAL = re.compile(r"(?<!\\)[%&]")
+# A word the decoder may change (others are copied as is), and LaTeX whose meaning spans
+# words in ways `_decode_in_pieces` does not follow (the whole text is decoded at once).
+_LATEX_WORD = re.compile(r"""(?<!\S)\S*?(?:[\\{}$~'`"%&#^_]|--)\S*""")
+_NO_SEGMENTS = re.compile(r"\\[(\[\\]|\\begin|\\verb|\$\$")
+_NEXT_CHAR = re.compile(r"\s*(\S?)")
+# A word ending in a control sequence (`\LaTeX`, `\'`, `\`) may take the next as argument;
+# the escaped specials (`\%`, `\&`...) take none.
+_ENDS_IN_CONTROL = re.compile(r"\\(?:[A-Za-z@]*|[^%&_#${}])$")
 
 
 class BibtexRefused(ValueError):
@@ -142,9 +157,16 @@ def read_bibtex(*, data: bytes, filename: str = "") -> BibtexResult:
         raise FileTooLarge(f"{name} is {_size(len(data))}; the limit is {_size(limit)}")
     text, encoding = decode(data, name)
     library = bibtexparser.parse_string(text, parse_stack=_parse_stack())
+    del text  # the blocks hold their own text
     result = BibtexResult(encoding=encoding)
     result.errors = [_failed_block_error(block) for block in library.failed_blocks]
-    for entry in library.entries:
+    # Each entry is let go once it is a record: the parsed file and the records are
+    # never both held in full (peak memory is the parse's, not the parse's and more).
+    entries = library.entries
+    del library
+    entries.reverse()
+    while entries:
+        entry = entries.pop()
         record = _record(entry)
         if record.title:
             result.records.append(record)
@@ -213,27 +235,15 @@ def _size(count: int) -> str:
 
 
 def _parse_stack():
+    # Every middleware works in place (no copies of the library); the author list is
+    # split in `_people`, month macros are not needed (a record has no month).
     return [
-        NormalizeFieldKeys(),  # `Author` and `AUTHOR` are `author`
-        ResolveStringReferencesMiddleware(),
+        NormalizeFieldKeys(allow_inplace_modification=True),  # `AUTHOR` is `author`
+        ResolveStringReferencesMiddleware(allow_inplace_modification=True),
         ResolveConcatenation(),
-        RemoveEnclosingMiddleware(),
+        RemoveEnclosingMiddleware(allow_inplace_modification=True),
         InheritCrossref(),
-        MonthIntMiddleware(),
-        SeparateCoAuthors(),
-        SplitNamesLeniently(),
     ]
-
-
-class SplitNamesLeniently(SplitNameParts):
-    """SplitNameParts, but a name bibtexparser's strict mode refuses (a trailing comma:
-    `Ram{\\'o}n y {C}ajal, Santiago,`) is split leniently instead of failing its entry."""
-
-    def _transform_field_value(self, name: list[str]) -> list[NameParts]:
-        try:
-            return super()._transform_field_value(name)
-        except InvalidNameError:
-            return [parse_single_name_into_parts(one, strict=False) for one in name]
 
 
 class ResolveConcatenation(LibraryMiddleware):
@@ -327,7 +337,8 @@ class InheritCrossref(LibraryMiddleware):
 def _record(entry: Entry) -> PaperRecord:
     fields = {item.key: item.value for item in entry.fields}
     names, organisations, more = _people(fields.get("author"))
-    arxiv = _arxiv_id(fields)
+    url = _url(fields)
+    arxiv = _arxiv_id(fields, url)
     return PaperRecord(
         title=_latex(_text(fields.get("title"))),
         authors=names,
@@ -340,7 +351,7 @@ def _record(entry: Entry) -> PaperRecord:
         arxiv_id=arxiv[0] if arxiv else None,
         arxiv_version=arxiv[1] if arxiv else None,
         doi=_doi(_text(fields.get("doi"))),
-        url=_url(fields),
+        url=url,
         source_bibtex=entry.raw or "",
         citation_key=entry.key,
         source="bibtex",
@@ -353,12 +364,8 @@ def _people(value) -> tuple[list[str], set[int], bool]:
     names: list[str] = []
     organisations: set[int] = set()
     more = False
-    for parts in value if isinstance(value, list) else []:
-        if not isinstance(parts, NameParts):
-            continue
-        name, is_organisation = _display_name(
-            tuple(parts.first), tuple(parts.von), tuple(parts.last), tuple(parts.jr)
-        )
+    for one in _split_names(value) if isinstance(value, str) else []:
+        name, is_organisation = _person(one)
         if name.lower() in MORE_AUTHORS:
             more = True
         elif name:
@@ -366,6 +373,43 @@ def _people(value) -> tuple[list[str], set[int], bool]:
                 organisations.add(len(names))
             names.append(name)
     return names, organisations, more
+
+
+@functools.lru_cache(maxsize=65536)
+def _person(text: str) -> tuple[str, bool]:
+    """One name of an author list, as BibTeX writes it, to its display form. A name
+    bibtexparser's strict mode refuses (a trailing comma: `Ram{\\'o}n y {C}ajal,
+    Santiago,`) is split leniently instead of failing its entry."""
+    return _display_name(*_name_parts(text))
+
+
+def _split_names(value: str) -> list[str]:
+    """The names of an author list: bibtexparser's split_multiple_persons_names, whose
+    character-by-character scan is only needed for braces and escapes."""
+    if "{" in value or "}" in value or "\\" in value:
+        return split_multiple_persons_names(value)
+    value = value.strip(" \r\n\t")
+    return _AND.split(value) if value else []
+
+
+def _name_parts(text: str) -> tuple[tuple[str, ...], ...]:
+    """(first, von, last, jr) as bibtexparser splits them. Most names are capitalised
+    words (`Tri Dao`, `Dao, Tri`), whose parts BibTeX's rules give at once: no von
+    part, the family name last or before the comma."""
+    head, comma, tail = text.partition(",")
+    if _CAPITALISED.fullmatch(head) and (not comma or _CAPITALISED.fullmatch(tail)):
+        words = head.split()
+        if all(word[0].isupper() for word in words):
+            if not comma:
+                return tuple(words[:-1]), (), (words[-1],), ()
+            given = tail.split()
+            if all(word[0].isupper() for word in given):
+                return tuple(given), (), tuple(words), ()
+    try:
+        parts = parse_single_name_into_parts(text)
+    except InvalidNameError:
+        parts = parse_single_name_into_parts(text, strict=False)
+    return tuple(parts.first), tuple(parts.von), tuple(parts.last), tuple(parts.jr)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -407,7 +451,7 @@ def _venue(fields: dict) -> str:
     return ""
 
 
-def _arxiv_id(fields: dict) -> tuple[str, int | None] | None:
+def _arxiv_id(fields: dict, url: str) -> tuple[str, int | None] | None:
     eprint = _text(fields.get("eprint"))
     prefix = _text(fields.get("archiveprefix") or fields.get("eprinttype")).lower()
     if eprint and prefix == "arxiv":
@@ -416,8 +460,8 @@ def _arxiv_id(fields: dict) -> tuple[str, int | None] | None:
     # dblp: journal = {CoRR}, volume = {abs/2106.11342}
     if _text(fields.get("journal")).lower() == "corr" and volume.startswith("abs/"):
         return parse_arxiv_id(volume[4:])
-    url = _url(fields)
-    if parsed := parse_arxiv_id(url):
+    # (an arXiv URL names arxiv.org: no need to parse the others)
+    if "arxiv" in url.lower() and (parsed := parse_arxiv_id(url)):
         return parsed
     # journal = {arXiv preprint arXiv:1412.6980}, volume = {arXiv:1503.06733}
     for name in ("journal", "volume"):
@@ -455,7 +499,7 @@ def _unescape(text: str) -> str:
     return text.replace("\\_", "_").replace("\\%", "%").replace("\\&", "&").strip("{} ")
 
 
-def _latex_decoder() -> LatexDecodingMiddleware:
+def _latex_decoder() -> LatexNodes2Text:
     """bibtexparser's decoder (braces dropped, math kept verbatim, \\url{x} as x), also
     knowing the TeX logos, silent about font switches, and writing an unknown macro
     ({\\TUG}) as its name rather than dropping it."""
@@ -478,11 +522,11 @@ def _latex_decoder() -> LatexDecodingMiddleware:
     context.set_unknown_macro_spec(
         MacroTextSpec("", simplify_repl=lambda node, l2tobj=None: node.macroname)
     )
-    decoder = LatexNodes2Text(latex_context=context, keep_braced_groups=False, math_mode="verbatim")
-    return LatexDecodingMiddleware(decoder=decoder)
+    return LatexNodes2Text(latex_context=context, keep_braced_groups=False, math_mode="verbatim")
 
 
-_decoder = _latex_decoder()
+_text_decoder = _latex_decoder()
+_decoder = LatexDecodingMiddleware(decoder=_text_decoder)
 
 
 def _decode_latex(text: str) -> str:
@@ -498,11 +542,92 @@ def _decode_latex(text: str) -> str:
         return " ".join(plain.split())
     # In a field, % and & are text (BibTeX does not typeset), not a comment or a tab.
     escaped = _BARE_SPECIAL.sub(r"\\\g<0>", text)
-    decoded = _decoder.transform_string(String("value", escaped), library=None)
-    value = decoded.value if isinstance(decoded, String) else ""
+    value = _decode_in_pieces(escaped)
+    if value is None:
+        value = _decode_at_once(escaped)
     if not value.strip():
         # A title that is only a macro ({\TUG}) decodes to nothing: keep its source.
         value = text.replace("{", "").replace("}", "")
+    return " ".join(value.split())
+
+
+def _decode_at_once(text: str) -> str:
+    """pylatexenc's reading of the whole text ("" when it fails)."""
+    decoded = _decoder.transform_string(String("value", text), library=None)
+    return decoded.value if isinstance(decoded, String) else ""
+
+
+def _decode_in_pieces(text: str) -> str | None:
+    """Decode only the words of `text` that hold LaTeX (each distinct piece once), and
+    copy the others: what decoding the whole text gives, in a fraction of the time for
+    a long text (pylatexenc's time grows with the length of what it reads).
+
+    Words are grouped into pieces that decode alone as they do in the whole: a piece
+    ends at a space outside braces and math, not after a control sequence (which may
+    take what follows as its argument) nor before a `{` or `[`. None when the text
+    has LaTeX this does not follow (display math, environments, unbalanced braces) or
+    a piece is not well-formed: the caller then decodes the whole text at once."""
+    if _NO_SEGMENTS.search(text):
+        return None
+    parts: list[str] = []
+    copied = 0  # text[:copied] is in parts
+    start = end = -1  # the piece being built is text[start:end]
+    depth, math, last = 0, False, ""
+    for match in _LATEX_WORD.finditer(text):
+        if start >= 0:
+            follows = _NEXT_CHAR.match(text, end)
+            if (
+                depth == 0
+                and not math
+                and not _ENDS_IN_CONTROL.search(last)
+                and follows.group(1) not in "{["
+            ):
+                decoded = _decode_segment(text[start:end])
+                if decoded is None:
+                    return None
+                parts.append(decoded)
+                copied, start = end, -1
+        if start < 0:
+            parts.append(text[copied : match.start()])
+            start = match.start()
+        last, end = match.group(), match.end()
+        index = 0
+        while index < len(last):
+            char = last[index]
+            if char == "\\":
+                index += 1  # an escaped character is not structure
+            elif char == "{":
+                depth += 1
+            elif char == "}":
+                depth -= 1
+                if depth < 0:
+                    return None
+            elif char == "$":
+                math = not math
+            index += 1
+    if depth or math:
+        return None
+    if start >= 0:
+        if _ENDS_IN_CONTROL.search(last) or _NEXT_CHAR.match(text, end).group(1) == "[":
+            end = len(text)  # what follows may be an argument: decode it with the piece
+        decoded = _decode_segment(text[start:end])
+        if decoded is None:
+            return None
+        parts.append(decoded)
+        copied = end
+    parts.append(text[copied:])
+    return " ".join(" ".join(parts).split())
+
+
+@functools.lru_cache(maxsize=65536)
+def _decode_segment(text: str) -> str | None:
+    """pylatexenc's reading of `text` (whitespace normalised), None when it is not
+    well-formed LaTeX: the parser's error recovery may then depend on what follows, so
+    the whole text is decoded at once instead."""
+    try:
+        value = _text_decoder.latex_to_text(text, tolerant_parsing=False)
+    except Exception:  # pylatexenc's parse errors, and whatever else it may raise
+        return None
     return " ".join(value.split())
 
 

@@ -13,9 +13,9 @@ Rules it enforces, so callers cannot forget them:
 * a User-Agent naming the app and the operator's contact address;
 * one exception family (FetchError) whose messages can be shown to a user as they are.
 
-Settings read here (defaults in settings.py): HTTP_TIMEOUT, HTTP_RETRIES,
-HTTP_BACKOFF_FACTOR (waits 0, 2, 4 ... times it), HTTP_RETRY_AFTER_MAX (the longest
-Retry-After we wait for), and the API base URLs above.
+Settings read here (their defaults are in settings.py): HTTP_TIMEOUT, HTTP_RETRIES,
+HTTP_BACKOFF_FACTOR (the waits between retries are 0, 2, 4... times it),
+HTTP_RETRY_AFTER_MAX (the longest Retry-After we wait for) and the API base URLs.
 """
 
 import email.utils

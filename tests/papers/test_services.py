@@ -3,9 +3,12 @@ per-item transactions, jobs with their preview and report."""
 
 import dataclasses
 import datetime
+from unittest import mock
 
 import responses
+from django.db import connection
 from django.test import SimpleTestCase, TestCase, override_settings
+from django.test.utils import CaptureQueriesContext
 from responses import matchers
 
 from papers import services
@@ -383,6 +386,93 @@ class ImportRecordsTests(TestCase):
         )
         self.assertEqual(results[2].paper, results[0].paper)
 
+    def test_a_paper_listed_twice_in_a_file_imports_the_same_way_every_time(self):
+        # A merged bibliography: the same paper under two keys, with two venues. The
+        # later entry only fills what the first left empty, so a second import finds
+        # nothing to change (were it to win, each import would flip the venue back).
+        first = dataclasses.replace(FLASH, citation_key="dao2022a", source_bibtex="@a")
+        second = dataclasses.replace(
+            FLASH,
+            venue="Advances in Neural Information Processing Systems 35",
+            abstract="Transformers are slow and memory-hungry on long sequences.",
+            citation_key="dao2022b",
+            source_bibtex="@b",
+        )
+        results = services.import_records(records=[first, second])
+        self.assertEqual(
+            [(r.outcome, r.reason) for r in results],
+            [("created", ""), ("updated", "updated abstract")],
+        )
+        paper = Paper.objects.get()
+        self.assertEqual(
+            (paper.venue, paper.abstract, paper.source_bibtex),
+            ("NeurIPS 2022", second.abstract, "@a"),
+        )
+        before = snapshot()
+        again = services.import_records(records=[first, second])
+        self.assertEqual(
+            [(r.outcome, r.same_as_item, r.reason) for r in again],
+            [
+                ("unchanged", None, "already in the catalog"),
+                ("duplicate", 1, "same paper as item 1"),
+            ],
+        )
+        self.assertEqual(snapshot(), before)
+
+    def test_a_better_source_later_in_the_same_import_still_wins(self):
+        # An arXiv id and its published DOI in one identifiers box: the published
+        # version upgrades the preprint the first item created, and does so every time.
+        records = [dataclasses.replace(LORA, doi=LORA_PUBLISHED.doi), LORA_PUBLISHED]
+        results = services.import_records(records=records)
+        self.assertEqual([r.outcome for r in results], ["created", "updated"])
+        self.assertEqual(Paper.objects.get().venue, "ICLR 2022")
+        before = snapshot()
+        again = services.import_records(records=records)
+        self.assertEqual([r.outcome for r in again], ["unchanged", "duplicate"])
+        self.assertEqual(snapshot(), before)
+
+    def test_new_papers_are_inserted_with_their_ids_timestamps_and_authors(self):
+        records = [
+            LORA,
+            FLASH,
+            dataclasses.replace(FLASH, title="Another", doi=None, authors=["Tri Dao", "A. New"]),
+        ]
+        results = services.import_records(records=records, added_by=self.admin)
+        stored = {paper.pk: paper for paper in Paper.objects.with_authors()}
+        for record, result in zip(records, results, strict=True):
+            paper = stored[result.paper.pk]
+            self.assertEqual(paper.title, record.title)
+            self.assertEqual([a.name for a in paper.ordered_authors], record.authors)
+            self.assertEqual(
+                (paper.created_at, paper.updated_at, paper.added_by_id),
+                (result.paper.created_at, result.paper.updated_at, self.admin.pk),
+            )
+            self.assertIsNotNone(paper.created_at)
+        self.assertEqual(Author.objects.filter(key="tri dao").count(), 1)
+
+    def test_matching_takes_the_same_few_queries_for_any_number_of_records(self):
+        def records(numbers):
+            return [
+                dataclasses.replace(
+                    FLASH,
+                    title=f"Paper {n}",
+                    doi=f"10.1000/{n}",
+                    authors=[f"Author {n}", "Tri Dao"],
+                )
+                for n in numbers
+            ]
+
+        few, many = records(range(3)), records(range(3, 43))
+        services.import_records(records=few + many)
+        with CaptureQueriesContext(connection) as for_few:
+            services.import_records(records=few)
+        with CaptureQueriesContext(connection) as for_many:
+            results = services.import_records(records=many)
+        self.assertEqual({r.outcome for r in results}, {"unchanged"})
+        # The papers, their authors' keys, the authors; and the batch's savepoint.
+        self.assertEqual(len(for_many), len(for_few))
+        self.assertLessEqual(len(for_few), 5)
+
     def test_a_bad_item_fails_alone_and_leaves_nothing_half_written(self):
         # The paper row and its first author are written before the second author's
         # name turns out too long for its column: the whole item is rolled back.
@@ -633,6 +723,41 @@ class JobTests(TestCase):
             "Unexpected error: TypeError: PaperRecord.__init__() missing 1 required "
             "positional argument: 'title'",
         )
+
+    def test_long_item_lists_are_stored_whole(self):
+        # On PostgreSQL a list longer than _STREAMED_ITEMS is sent with COPY; here every
+        # list is (elsewhere the ORM writes it as usual).
+        records = [LORA, FLASH, PaperRecord(title="Brand new", source="bibtex")]
+        errors = [ItemError(input="x", reason="missing comma", line=3)]
+        with mock.patch.object(services, "_STREAMED_ITEMS", 1):
+            job = self.bibtex_job(records, errors)
+            items = job.items
+            job.refresh_from_db()
+            self.assertEqual(job.items, items)
+            self.assertEqual(job.items[0]["record"]["title"], LORA.title)
+            services.start_preview(job=job)
+            job.refresh_from_db()
+            self.assertEqual(
+                [row["label"] for row in services.report_rows(job=job)],
+                ["new", "new", "new", "failed"],
+            )
+            services.confirm_import(job=job)
+            job.refresh_from_db()
+        self.assertEqual((job.status, job.created_count, job.failed_count), ("done", 3, 1))
+        self.assertEqual(
+            [(entry["n"], entry["outcome"]) for entry in job.report],
+            [(1, "created"), (2, "created"), (3, "created"), (4, "failed")],
+        )
+
+    def test_a_run_that_fails_keeps_the_report_of_the_items_done(self):
+        job = self.bibtex_job([LORA, FLASH, LORA])
+        job.items[2]["record"] = {"authors": []}  # no title: not a record
+        job.save()
+        with mock.patch.object(services, "_BATCH", 1):
+            services.import_now(job=job)
+        job.refresh_from_db()
+        self.assertEqual((job.status, job.processed, job.created_count), ("failed", 2, 2))
+        self.assertEqual([entry["outcome"] for entry in job.report], ["created", "created"])
 
     def test_unrecognised_identifiers_are_failed_items(self):
         job = services.create_identifier_job(text="hello 2106.096", created_by=self.admin)
