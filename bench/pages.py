@@ -39,7 +39,9 @@ COURSE = "cs294-fall-2019"
 
 SETUP_STUDENT = f"""
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
+from importlib import import_module
+from django.conf import settings
+SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 from accounts.models import User
 from courses.models import Course, Membership, ReadingProgress, Reading
 user, _ = User.objects.get_or_create(email="bench@example.org", defaults={{"first_name": "Bench"}})
@@ -54,7 +56,7 @@ session = SessionStore()
 session[SESSION_KEY] = str(user.pk)
 session[BACKEND_SESSION_KEY] = "accounts.backends.AccountBackend"
 session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-session.create()
+session.save()
 print(session.session_key)
 """
 
@@ -134,7 +136,12 @@ def main():
             except OSError:
                 time.sleep(0.1)
         request = urllib.request.Request(f"{base}/courses/{COURSE}/", headers={"Cookie": cookie})
-        page = urllib.request.urlopen(request).read().decode()
+        with urllib.request.urlopen(request) as response:
+            page = response.read().decode()
+            # A browser sends back the CSRF cookie it was given; so does the benchmark.
+            csrf = re.search(r"csrftoken=([^;]+)", response.headers.get("Set-Cookie", ""))
+        if csrf:
+            cookie += f"; csrftoken={csrf.group(1)}"
         controls = page.count('class="status-control"')
         if controls < 100:
             raise SystemExit(f"the schedule page shows {controls} status controls; login failed?")

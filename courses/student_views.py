@@ -105,7 +105,7 @@ def set_status(request, paper_id):
             "next_url": _safe_next(request, ""),
             "id_prefix": "upnext-status"
             if request.POST.get("id_prefix") == "upnext-status"
-            else "status",
+            else "",
         }
         return render(request, "courses/student/_controls.html#status-control", context)
     messages.success(request, f"“{paper.title}”: {progress.get_status_display().lower()}.")

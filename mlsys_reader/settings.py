@@ -97,6 +97,12 @@ except ValueError as exc:
     raise ImproperlyConfigured(
         f"DATABASE_URL (scheme {_scheme!r}) is not a database URL: {exc}"
     ) from None
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Bind parameters on the server and prepare statements a connection runs twice:
+    # planning costs PostgreSQL more than executing the small queries of a request.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=2
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if not env_str("DATABASE_URL"):
         VAR_DIR.mkdir(exist_ok=True)  # the embedded default lives in <repo>/var/
@@ -116,7 +122,11 @@ CACHES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.AccountBackend"]
-SESSION_ENGINE = "mlsys_reader.lib.sessions"
+# Sessions in signed cookies: no database read on every request. They cannot be
+# deleted server-side, so logging out ends all of a user's sessions through the
+# session hash (accounts.User._get_session_auth_hash).
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+SESSION_COOKIE_SAMESITE = "Lax"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "courses:dashboard"
 LOGOUT_REDIRECT_URL = "courses:home"

@@ -152,17 +152,17 @@ class ScheduleQueryCountTests(TestCase):
 
     def test_logged_in_member(self):
         for course in (self.one, self.three):
-            # cold: session, user, lookup (course, role, own statuses and reviews),
-            # then course, lectures, readings, authorships
-            self.assert_queries(course, 7, self.student)
-            # warm: session, user, lookup
-            self.assert_queries(course, 3, self.student)
+            # cold: user, lookup (course, role, own statuses and reviews), then
+            # course, lectures, readings, authorships (the session is a signed cookie)
+            self.assert_queries(course, 6, self.student)
+            # warm: user, lookup
+            self.assert_queries(course, 2, self.student)
 
     def test_logged_in_non_member(self):
         stranger = make_user()
         for course in (self.one, self.three):
-            self.assert_queries(course, 7, stranger)
-            self.assert_queries(course, 3, stranger)
+            self.assert_queries(course, 6, stranger)
+            self.assert_queries(course, 2, stranger)
 
 
 @time_machine.travel(NOW, tick=False)

@@ -163,9 +163,9 @@ class LectureTableQueryCountTests(TestCase):
         for count, (course, lecture) in self.courses.items():
             with self.subTest(students=count):
                 url = reverse("courses:manage_lecture_progress", args=[course.slug, lecture.pk])
-                # session, user, course (+ viewer's role), lecture, readings (+ papers),
+                # user, course (+ viewer's role), lecture, readings (+ papers),
                 # students (+ users), reading progress, reviews
-                with self.assertNumQueries(8):
+                with self.assertNumQueries(7):
                     response = self.client.get(url)
                 self.assertEqual(len(response.context["table"].rows), count)
                 self.assertEqual(response.context["table"].totals["on_time"], count)
