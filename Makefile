@@ -75,9 +75,10 @@ worker: venv
 bench: venv
 	@shopt -s nullglob; scripts=(bench/*.py); \
 	if [ $${#scripts[@]} -eq 0 ]; then echo "no benchmarks in bench/"; exit 0; fi; \
-	for script in "$${scripts[@]}"; do \
-		echo "== $$script"; $(VENV_PY) "$$script" || exit 1; \
-	done
+	missed=(); for script in "$${scripts[@]}"; do \
+		echo "== $$script"; $(VENV_PY) "$$script" || missed+=("$$script"); \
+	done; \
+	if [ $${#missed[@]} -gt 0 ]; then echo "goals missed: $${missed[*]}"; exit 1; fi
 
 clean:
 	rm -rf var/pytest_cache var/static var/screenshots .pytest_cache .ruff_cache
