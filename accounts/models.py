@@ -76,7 +76,10 @@ class User(AbstractUser):
         # session of the user, copied cookies included, at no extra cost.
         key_salt = "accounts.User.get_session_auth_hash"
         return salted_hmac(
-            key_salt, f"{self.password}:{self.session_generation}", secret=secret, algorithm="sha256"
+            key_salt,
+            f"{self.password}:{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
         ).hexdigest()
 
     def end_all_sessions(self):

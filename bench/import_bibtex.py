@@ -410,7 +410,7 @@ def worker(mode: str, path: Path) -> dict:
     result = services.read_bibtex_upload(data=data, filename=path.name)
     read = time.perf_counter()
     job = services.create_bibtex_job(
-        records=result.records, errors=result.errors, filename=path.name
+        records=result.records, errors=result.errors, filename=path.name, keep_records=False
     )
     created = time.perf_counter()
     del result

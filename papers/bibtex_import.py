@@ -17,8 +17,11 @@ the length of what it reads. The entry's original text is kept as `source_bibtex
 """
 
 import codecs
+import contextlib
 import functools
+import gc
 import re
+import threading
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
@@ -156,6 +159,11 @@ def read_bibtex(*, data: bytes, filename: str = "") -> BibtexResult:
     if len(data) > limit:
         raise FileTooLarge(f"{name} is {_size(len(data))}; the limit is {_size(limit)}")
     text, encoding = decode(data, name)
+    with gc_paused():
+        return _read(text, encoding)
+
+
+def _read(text: str, encoding: str) -> BibtexResult:
     library = bibtexparser.parse_string(text, parse_stack=_parse_stack())
     del text  # the blocks hold their own text
     result = BibtexResult(encoding=encoding)
@@ -174,6 +182,36 @@ def read_bibtex(*, data: bytes, filename: str = "") -> BibtexResult:
             result.errors.append(_error(entry, entry.key, "no title"))
     result.errors.sort(key=lambda error: error.line or 0)
     return result
+
+
+_gc_lock = threading.Lock()
+_gc_pauses = 0  # how many gc_paused blocks are running (in any thread)
+_gc_was_enabled = False
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Run the block with Python's cyclic garbage collector paused (and restored as it
+    was once the last such block, in any thread, ends).
+
+    Reading a large file, then importing it, creates hundreds of thousands of objects
+    that live until the end; each of the collector's passes scans the young ones and
+    now and then all of them, for about a tenth of the time spent. What they create
+    holds almost no reference cycles (a few thousand objects for a 10,000-entry file,
+    collected after): reference counting frees the rest as it goes."""
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 def decode(data: bytes, name: str = "the file") -> tuple[str, str]:
@@ -477,7 +515,10 @@ def _doi(value: str) -> str | None:
     value = _unescape(value)
     if doi := normalize_doi(value):
         return doi
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # `http://[x`: not a URL after all
+        return None
     if parts.scheme in ("http", "https"):
         return normalize_doi(unquote(parts.path).lstrip("/"))
     return None

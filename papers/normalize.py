@@ -2,7 +2,7 @@
 
 import re
 import unicodedata
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 # New-style arXiv ids (0704.0001 onwards; five digits after the dot since 1501).
 _NEW_ARXIV = re.compile(r"^(?P<base>\d{4}\.\d{4,5})(?:v(?P<version>\d+))?$")
@@ -15,6 +15,17 @@ _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 _DOI_HOSTS = {"doi.org", "dx.doi.org", "www.doi.org"}
 
 
+def _url_parts(value: str) -> SplitResult | None:
+    """The parts of a URL; None for text without a colon (no scheme, no prefix: the
+    common case, not worth parsing) and for what urlsplit refuses (`http://[x`)."""
+    if ":" not in value:
+        return None
+    try:
+        return urlsplit(value)
+    except ValueError:
+        return None
+
+
 def parse_arxiv_id(text: str) -> tuple[str, int | None] | None:
     """Return (base id, version or None) for an arXiv id or abs/pdf URL, else None.
 
@@ -24,8 +35,8 @@ def parse_arxiv_id(text: str) -> tuple[str, int | None] | None:
     value = text.strip()
     if not value:
         return None
-    parts = urlsplit(value)
-    if parts.scheme in {"http", "https"}:
+    parts = _url_parts(value)
+    if parts is not None and parts.scheme in {"http", "https"}:
         if (parts.hostname or "").lower() not in _ARXIV_HOSTS:
             return None
         path = unquote(parts.path)
@@ -50,8 +61,8 @@ def parse_arxiv_id(text: str) -> tuple[str, int | None] | None:
 def normalize_doi(text: str) -> str | None:
     """Return the DOI in lower case without prefix or resolver URL, or None."""
     value = text.strip()
-    parts = urlsplit(value)
-    if parts.scheme in {"http", "https"}:
+    parts = _url_parts(value)
+    if parts is not None and parts.scheme in {"http", "https"}:
         if (parts.hostname or "").lower() not in _DOI_HOSTS:
             return None
         value = unquote(parts.path).lstrip("/")
@@ -61,12 +72,31 @@ def normalize_doi(text: str) -> str | None:
     return value if _DOI.match(value) else None
 
 
+_WORD = re.compile(r"\w+")
+
+
 def fold(text: str) -> str:
     """Lower-case, accent-free, punctuation-free, single-spaced text."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    words = re.findall(r"\w+", stripped.casefold())
-    return " ".join(words)
+    if text.isascii():
+        # ASCII has nothing to decompose and no combining marks, and its casefold is
+        # its lower case: the same words, without the character-by-character pass.
+        return " ".join(_WORD.findall(text.lower()))
+    stripped = unicodedata.normalize("NFKD", text).translate(_WITHOUT_COMBINING)
+    return " ".join(_WORD.findall(stripped.casefold()))
+
+
+class _CombiningMarks(dict):
+    """A str.translate table that deletes combining characters (accents, once NFKD
+    has split them from their letters) and keeps every other character: each code
+    point is asked of unicodedata once, then looked up."""
+
+    def __missing__(self, codepoint: int) -> int | None:
+        value = None if unicodedata.combining(chr(codepoint)) else codepoint
+        self[codepoint] = value
+        return value
+
+
+_WITHOUT_COMBINING = _CombiningMarks()
 
 
 def title_key(title: str) -> str:

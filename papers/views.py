@@ -86,11 +86,18 @@ def staff_required(view):
     return wrapper
 
 
+# A job's large JSON documents (a 10,000-entry BibTeX job's items are ~20 MB, its
+# preview and report a few MB): loaded only where they are shown. A deferred one is
+# read (one query) if the code does use it.
+_JOB_DOCUMENTS = ("items", "preview", "report", "input_text")
+# The report page and the CSV show the report, or before the run the preview (see
+# services.report_rows): the report comes with the job, the preview only when needed.
+_NOT_IN_REPORT = ("items", "preview", "input_text")
+
+
 @staff_required
 def import_list(request):
-    jobs = ImportJob.objects.select_related("created_by").defer(
-        "items", "preview", "report", "input_text"
-    )[:100]
+    jobs = ImportJob.objects.select_related("created_by").defer(*_JOB_DOCUMENTS)[:100]
     return render(request, "papers/import_list.html", {"jobs": jobs})
 
 
@@ -119,14 +126,24 @@ def _bound_import_form(request):
 
 @staff_required
 def import_detail(request, pk):
-    job = get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk)
-    if request.headers.get("HX-Request") == "true":
+    # The progress poll (every 2 s) shows none of the documents.
+    poll = request.headers.get("HX-Request") == "true"
+    job = get_object_or_404(
+        ImportJob.objects.select_related("created_by").defer(
+            *(_JOB_DOCUMENTS if poll else _NOT_IN_REPORT)
+        ),
+        pk=pk,
+    )
+    if poll:
         response = render(request, "papers/import_detail.html#progress", {"job": job})
         if not job.is_in_progress:
             response["HX-Refresh"] = "true"  # show the preview or report in full
         return response
-    rows = [] if job.is_in_progress else services.report_rows(job=job)
-    summary = services.summary_line(rows, preview=not job.report)
+    if job.is_in_progress:
+        rows, summary = [], ""
+    else:
+        rows = services.report_rows(job=job)
+        summary = services.summary_line(rows, preview=not job.report)
     return render(
         request, "papers/import_detail.html", {"job": job, "rows": rows, "summary": summary}
     )
@@ -135,7 +152,8 @@ def import_detail(request, pk):
 @staff_required
 @require_POST
 def import_confirm(request, pk):
-    job = get_object_or_404(ImportJob, pk=pk)
+    # An inline run reads the items when it starts; a queued one needs only the id.
+    job = get_object_or_404(ImportJob.objects.defer(*_JOB_DOCUMENTS), pk=pk)
     if not services.confirm_import(job=job):
         messages.info(request, "This import was already confirmed.")
     return redirect(job)
@@ -143,7 +161,7 @@ def import_confirm(request, pk):
 
 @staff_required
 def import_csv(request, pk):
-    job = get_object_or_404(ImportJob, pk=pk)
+    job = get_object_or_404(ImportJob.objects.defer(*_NOT_IN_REPORT), pk=pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}.csv"'
     writer = csv.writer(response)

@@ -13,4 +13,6 @@ class HealthzTests(TestCase):
 class FaviconTests(TestCase):
     def test_favicon_ico_redirects_to_the_svg_icon(self):
         response = self.client.get("/favicon.ico")
-        self.assertEqual((response.status_code, response["Location"]), (301, "/static/img/favicon.svg"))
+        self.assertEqual(
+            (response.status_code, response["Location"]), (301, "/static/img/favicon.svg")
+        )

@@ -25,8 +25,12 @@ class AccountBackendTests(TestCase):
 
     def test_logged_in_request_uses_it(self):
         user = make_user("jo@example.org", password="a-Strong-pass-123", first_name="Jo")
-        self.client.post("/accounts/login/", {"username": "jo@example.org", "password": "a-Strong-pass-123"})
-        self.assertEqual(self.client.session["_auth_user_backend"], "accounts.backends.AccountBackend")
+        self.client.post(
+            "/accounts/login/", {"username": "jo@example.org", "password": "a-Strong-pass-123"}
+        )
+        self.assertEqual(
+            self.client.session["_auth_user_backend"], "accounts.backends.AccountBackend"
+        )
         self.assertContains(self.client.get("/dashboard/"), "<summary>Jo</summary>")
         user.set_password("another-Pass-456")
         user.save()

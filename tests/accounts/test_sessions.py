@@ -15,7 +15,9 @@ class SignedCookieSessionTests(TestCase):
 
     def log_in(self):
         client = Client()
-        response = client.post(reverse("login"), {"username": "kim@example.org", "password": PASSWORD})
+        response = client.post(
+            reverse("login"), {"username": "kim@example.org", "password": PASSWORD}
+        )
         self.assertRedirects(response, reverse("courses:dashboard"))
         return client
 
@@ -49,7 +51,11 @@ class SignedCookieSessionTests(TestCase):
         here, elsewhere = self.log_in(), self.log_in()
         here.post(
             reverse("password_change"),
-            {"old_password": PASSWORD, "new_password1": "new-Pass-456x", "new_password2": "new-Pass-456x"},
+            {
+                "old_password": PASSWORD,
+                "new_password1": "new-Pass-456x",
+                "new_password2": "new-Pass-456x",
+            },
         )
         self.assertTrue(self.is_logged_in(here))
         self.assertFalse(self.is_logged_in(elsewhere))

@@ -6,7 +6,9 @@ import io
 
 import responses
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import TestCase, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from responses import matchers
 
@@ -346,6 +348,48 @@ class ImportQueryCountTests(TestCase):
         with self.assertNumQueries(2):
             response = self.client.get(three.get_absolute_url())
         self.assertEqual(len(response.context["rows"]), 3)
+
+    def job_columns_read(self, url: str, **headers) -> set[str]:
+        """The job's large JSON columns that the request selects."""
+        with CaptureQueriesContext(connection) as queries:
+            response = self.client.get(url, headers=headers)
+        self.assertEqual(response.status_code, 200)
+        sql = " ".join(query["sql"] for query in queries.captured_queries)
+        return {
+            name
+            for name in ("items", "preview", "report", "input_text")
+            if f'"papers_importjob"."{name}"' in sql
+        }
+
+    def test_pages_load_only_the_job_documents_they_show(self):
+        done = make_job(created_by=self.admin, records=[record(1), record(2)])
+        preview = make_job(created_by=self.admin, records=[record(3)], status="preview")
+        running = make_job(created_by=self.admin, records=[record(4)], status="preparing")
+        poll = {"HX-Request": "true"}
+        for job in (done, preview, running):
+            with self.subTest(status=job.status):
+                self.assertEqual(self.job_columns_read(job.get_absolute_url(), **poll), set())
+        self.assertEqual(self.job_columns_read(done.get_absolute_url()), {"report"})
+        self.assertEqual(
+            self.job_columns_read(reverse("papers:import_csv", args=[done.pk])), {"report"}
+        )
+        # Before the run the page shows the preview (the empty report comes with the job).
+        self.assertEqual(self.job_columns_read(preview.get_absolute_url()), {"report", "preview"})
+        # (The page of a running job is loaded once, then polled: its report, saved
+        # every few seconds, is not worth a second query to leave out.)
+        self.assertEqual(self.job_columns_read(running.get_absolute_url()), {"report"})
+        self.assertEqual(
+            self.client.get(preview.get_absolute_url()).context["summary"],
+            "Preview: 1 new, 0 updates, 0 already in the catalog, 0 repeated, "
+            "0 possible duplicates, 0 failed",
+        )
+
+    def test_confirming_a_small_job_reads_its_items_and_runs_it(self):
+        job = make_job(created_by=self.admin, records=[record(1), record(2)], status="preview")
+        response = self.client.post(reverse("papers:import_confirm", args=[job.pk]))
+        self.assertRedirects(response, job.get_absolute_url())
+        job.refresh_from_db()
+        self.assertEqual((job.status, job.created_count), ("done", 2))
 
 
 class ImportAccessTests(TestCase):

@@ -725,8 +725,8 @@ class JobTests(TestCase):
         )
 
     def test_long_item_lists_are_stored_whole(self):
-        # On PostgreSQL a list longer than _STREAMED_ITEMS is sent with COPY; here every
-        # list is (elsewhere the ORM writes it as usual).
+        # On PostgreSQL an item list longer than _STREAMED_ITEMS is sent with COPY; here
+        # every one is (elsewhere the ORM writes it as usual, as it does a report).
         records = [LORA, FLASH, PaperRecord(title="Brand new", source="bibtex")]
         errors = [ItemError(input="x", reason="missing comma", line=3)]
         with mock.patch.object(services, "_STREAMED_ITEMS", 1):

@@ -34,7 +34,13 @@ class Command(BaseCommand):
             raise CommandError(f"{file}: {exc}") from None
         if not result.records and not result.errors:
             raise CommandError(f"{file}: no BibTeX entries found")
+        # A run at once keeps the records in memory only; a dry run's job stores them
+        # for its confirmation later.
         job = services.create_bibtex_job(
-            records=result.records, errors=result.errors, filename=path.name
+            records=result.records,
+            errors=result.errors,
+            filename=path.name,
+            keep_records=dry_run,
         )
+        del result
         report_and_exit(self, services.import_now(job=job, dry_run=dry_run))
