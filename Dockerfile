@@ -15,11 +15,10 @@ RUN pip install -r requirements.txt
 
 COPY . .
 
-# Static files are collected into the image at build time. With DEBUG off the settings
-# refuse to load without SECRET_KEY, so this one command gets a dummy key that is not
-# kept in the image; the real key is given at run time. The database is never touched.
-RUN SECRET_KEY=collectstatic-at-build-time-only-not-a-secret \
-    DATABASE_URL=sqlite:////tmp/collectstatic-unused.sqlite3 \
+# Static files are collected into the image at build time; it needs no SECRET_KEY (the
+# real key is given at run time, and the server refuses to start without it) and never
+# touches the database.
+RUN DATABASE_URL=sqlite:////tmp/collectstatic-unused.sqlite3 \
     python manage.py collectstatic --noinput \
     && useradd --system --uid 10001 --no-create-home --home-dir /app --shell /usr/sbin/nologin app \
     && mkdir -p var \

@@ -15,6 +15,10 @@ def main():
         from django.conf import settings
 
         settings.INSTALLED_APPS  # noqa: B018
+        if sys.argv[1:2] == ["runserver"]:
+            from mlsys_reader.serving import require_secret_key
+
+            require_secret_key()
     except ImproperlyConfigured as exc:
         sys.stderr.write(f"configuration error: {exc}\n")
         sys.exit(2)

@@ -5,3 +5,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mlsys_reader.settings")
 
 application = get_wsgi_application()
+
+from mlsys_reader.serving import require_secret_key  # noqa: E402 (after setup)
+
+require_secret_key()

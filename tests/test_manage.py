@@ -35,13 +35,25 @@ def test_malformed_setting_is_one_line_naming_the_variable(tmp_path):
     ]
 
 
-def test_missing_secret_key_is_one_line_naming_it(tmp_path):
-    result = manage("check", tmp_path=tmp_path)
+def test_runserver_without_secret_key_is_one_line_naming_it(tmp_path):
+    result = manage("runserver", "--noreload", tmp_path=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("configuration error: SECRET_KEY is required when DEBUG is off")
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_commands_that_sign_nothing_run_without_secret_key(tmp_path):
+    # What an operator or a build step runs before a key exists: the migration check,
+    # migrate, and the system checks (where --deploy names the missing key).
+    result = manage("makemigrations", "--check", "--dry-run", tmp_path=tmp_path)
+    assert (result.returncode, result.stdout.strip()) == (0, "No changes detected"), result.stderr
+    result = manage("migrate", "--noinput", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    result = manage("check", "--deploy", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "security.W009" in result.stderr
 
 
 def assert_one_line_usage_error(result, command, message):

@@ -229,9 +229,24 @@ def test_settings_import_with_debug_off_and_a_secret_key(tmp_path):
     assert (result.returncode, result.stdout, result.stderr) == (0, "(False, True)\n", "")
 
 
-def test_settings_without_secret_key_and_debug_off_fails_naming_secret_key(tmp_path):
-    message = configuration_error(import_settings(tmp_path))
-    assert message.startswith("SECRET_KEY is required when DEBUG is off")
+def test_without_secret_key_and_debug_off_nothing_can_be_signed(tmp_path):
+    code = (
+        "import django; django.setup()\nfrom django.core import signing\nsigning.dumps('session')"
+    )
+    result = run_python(
+        ["-c", code], tmp_path=tmp_path, DJANGO_SETTINGS_MODULE="mlsys_reader.settings"
+    )
+    assert configuration_error(result) == "The SECRET_KEY setting must not be empty."
+
+
+def test_without_secret_key_and_debug_off_the_server_refuses_to_start(tmp_path):
+    for module in ("mlsys_reader.wsgi", "mlsys_reader.asgi"):
+        message = configuration_error(run_python(["-c", f"import {module}"], tmp_path=tmp_path))
+        assert message == (
+            "SECRET_KEY is required when DEBUG is off (set SECRET_KEY or SECRET_KEY_FILE)"
+        )
+    started = run_python(["-c", "import mlsys_reader.wsgi"], tmp_path=tmp_path, SECRET_KEY="k" * 60)
+    assert (started.returncode, started.stderr) == (0, "")
 
 
 def test_settings_with_debug_on_use_a_dev_key(tmp_path):
