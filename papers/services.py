@@ -1849,9 +1849,9 @@ def merge_papers(*, keep: Paper, other: Paper, fields: dict[str, str], by) -> Pa
         other = Paper.objects.select_for_update().get(pk=other.pk)
         values, take_authors = _merged_values(keep, other, fields)
         other_authorships = list(other.authorships.order_by("position"))
-        _move_readings(keep, other)
-        _move_progress(keep, other)
-        _move_reviews(keep, other)
+        _move_rows("Reading", "lecture_id", keep, other, _merge_readings)
+        _move_rows("ReadingProgress", "user_id", keep, other, _merge_progress)
+        _move_rows("Review", "author_id", keep, other, _merge_reviews)
         keep.topics.add(*other.topics.all())
         keep.tags.add(*other.tags.all())
         _move_duplicate_flags(keep, other)
@@ -1905,57 +1905,48 @@ def _merged_values(keep: Paper, other: Paper, fields: dict[str, str]):
     return values, take_authors
 
 
-def _move_readings(keep: Paper, other: Paper) -> None:
-    reading_model = apps.get_model("courses", "Reading")
-    kept = {r.lecture_id: r for r in reading_model.objects.filter(paper=keep)}
-    for reading in reading_model.objects.filter(paper=other):
-        survivor = kept.get(reading.lecture_id)
+def _move_rows(model_name: str, owner: str, keep: Paper, other: Paper, merge) -> None:
+    """Move the rows of a courses model from `other` to `keep`; where `keep` already
+    has one for the same owner (lecture, user, author), `merge(survivor, row)` makes
+    one of the two."""
+    model = apps.get_model("courses", model_name)
+    kept = {getattr(row, owner): row for row in model.objects.filter(paper=keep)}
+    for row in model.objects.filter(paper=other):
+        survivor = kept.get(getattr(row, owner))
         if survivor is None:
-            reading.paper = keep
-            reading.save(update_fields=["paper", "updated_at"])
-            continue
-        survivor.required = survivor.required or reading.required
-        survivor.note = _concatenate(survivor.note, reading.note)
-        survivor.section = survivor.section or reading.section
-        survivor.save(update_fields=["required", "note", "section", "updated_at"])
-        reading.delete()
+            row.paper = keep
+            row.save(update_fields=["paper", "updated_at"])
+        else:
+            merge(survivor, row, keep=keep, other=other)
 
 
-def _move_progress(keep: Paper, other: Paper) -> None:
-    progress_model = apps.get_model("courses", "ReadingProgress")
-    kept = {p.user_id: p for p in progress_model.objects.filter(paper=keep)}
-    for progress in progress_model.objects.filter(paper=other):
-        survivor = kept.get(progress.user_id)
-        if survivor is None:
-            progress.paper = keep
-            progress.save(update_fields=["paper", "updated_at"])
-            continue
-        if _PROGRESS_ORDER[progress.status] > _PROGRESS_ORDER[survivor.status]:
-            survivor.status = progress.status
-        survivor.note = _concatenate(survivor.note, progress.note)
-        starts = [d for d in (survivor.started_at, progress.started_at) if d]
-        ends = [d for d in (survivor.finished_at, progress.finished_at) if d]
-        survivor.started_at = min(starts) if starts else None
-        survivor.finished_at = max(ends) if ends and survivor.status == "read" else None
-        survivor.save()
-        progress.delete()
+def _merge_readings(survivor, reading, *, keep: Paper, other: Paper) -> None:
+    survivor.required = survivor.required or reading.required
+    survivor.note = _concatenate(survivor.note, reading.note)
+    survivor.section = survivor.section or reading.section
+    survivor.save(update_fields=["required", "note", "section", "updated_at"])
+    reading.delete()
 
 
-def _move_reviews(keep: Paper, other: Paper) -> None:
-    review_model = apps.get_model("courses", "Review")
-    kept = {r.author_id: r for r in review_model.objects.filter(paper=keep)}
-    for review in review_model.objects.filter(paper=other):
-        mine = kept.get(review.author_id)
-        if mine is None:
-            review.paper = keep
-            review.save(update_fields=["paper", "updated_at"])
-            continue
-        survivor, loser = _review_survivor(mine, review)
-        survivor.answers = _appended_answers(survivor, loser, other=other)
-        survivor.paper = keep
-        survivor.version += 1
-        loser.delete()
-        survivor.save()
+def _merge_progress(survivor, progress, *, keep: Paper, other: Paper) -> None:
+    if _PROGRESS_ORDER[progress.status] > _PROGRESS_ORDER[survivor.status]:
+        survivor.status = progress.status
+    survivor.note = _concatenate(survivor.note, progress.note)
+    starts = [d for d in (survivor.started_at, progress.started_at) if d]
+    ends = [d for d in (survivor.finished_at, progress.finished_at) if d]
+    survivor.started_at = min(starts) if starts else None
+    survivor.finished_at = max(ends) if ends and survivor.status == "read" else None
+    survivor.save()
+    progress.delete()
+
+
+def _merge_reviews(mine, review, *, keep: Paper, other: Paper) -> None:
+    survivor, loser = _review_survivor(mine, review)
+    survivor.answers = _appended_answers(survivor, loser, other=other)
+    survivor.paper = keep
+    survivor.version += 1
+    loser.delete()
+    survivor.save()
 
 
 def _review_survivor(a, b):
