@@ -123,9 +123,7 @@ class Paper(models.Model):
     journal_ref = models.CharField(max_length=500, blank=True)
     published_on = models.DateField(null=True, blank=True)
     revised_on = models.DateField(null=True, blank=True)
-    doi = models.CharField(
-        "DOI", max_length=255, null=True, blank=True, help_text="Lower case."
-    )
+    doi = models.CharField("DOI", max_length=255, null=True, blank=True, help_text="Lower case.")
     url = models.URLField(max_length=1000, blank=True)
     pdf_url = models.URLField("PDF URL", max_length=1000, blank=True)
     citation_key = models.CharField(max_length=120, blank=True)

@@ -113,6 +113,16 @@ _PLAIN_URL = re.compile(
     r"(?::[0-9]{1,5})?(?:[/?#]\S*)?"
 )
 _ENTRY_TYPES = frozenset(Paper.EntryType.values)
+# What arXiv says of a paper besides its id: taken from the newest version on import,
+# and kept or taken together in a merge.
+_ARXIV_DETAILS = (
+    "arxiv_version",
+    "arxiv_primary_category",
+    "arxiv_comment",
+    "journal_ref",
+    "published_on",
+    "revised_on",
+)
 _SOURCES = frozenset(Paper.Source.values)
 
 
@@ -1175,14 +1185,7 @@ def _changes(paper: Paper, author_keys: list[str], record: PaperRecord, *, repea
     put("url", record.url, replace=authoritative)
     put("abstract", record.abstract, replace=authoritative)
     put("source_bibtex", record.source_bibtex, replace=authoritative)
-    for name in (
-        "arxiv_version",
-        "arxiv_primary_category",
-        "arxiv_comment",
-        "journal_ref",
-        "published_on",
-        "revised_on",
-    ):
+    for name in _ARXIV_DETAILS:
         put(name, getattr(record, name), replace=fresh_arxiv)
     put("pdf_url", record.pdf_url, replace=fresh_arxiv and "arxiv.org/" in paper.pdf_url)
     put("arxiv_id", record.arxiv_id, replace=False)
@@ -1800,15 +1803,7 @@ MERGE_FIELDS = {
     "venue": ["venue"],
     "entry_type": ["entry_type"],
     "abstract": ["abstract"],
-    "arxiv": [
-        "arxiv_id",
-        "arxiv_version",
-        "arxiv_primary_category",
-        "arxiv_comment",
-        "journal_ref",
-        "published_on",
-        "revised_on",
-    ],
+    "arxiv": ["arxiv_id", *_ARXIV_DETAILS],
     "doi": ["doi"],
     "url": ["url"],
     "pdf_url": ["pdf_url"],
