@@ -157,8 +157,11 @@ class CourseSettingsTests(TestCase):
         self.assertContains(page, f"/join/{self.course.join_code}/")
 
     def test_join_code_is_refused_by_get(self):
+        old = self.course.join_code
         response = self.client.get(reverse("courses:manage_join_code", args=[self.course.slug]))
         self.assertEqual(response.status_code, 405)
+        self.course.refresh_from_db()
+        self.assertEqual(self.course.join_code, old)  # a link followed revokes nothing
 
     def test_instructor_deletes_the_course_after_typing_its_code_and_reviews_stay(self):
         self.client.force_login(self.instructor)

@@ -230,9 +230,12 @@ class PeerReviewPolicyTests(ReviewTestCase):
         self.set_policy("after_deadline")
         with time_machine.travel(AFTER, tick=False):
             self.client.force_login(make_user())
-            self.assertEqual(self.client.get(self.peers).status_code, 404)
+            response = self.client.get(self.peers)
+            self.assertEqual(response.status_code, 404)
+            self.assertNotContains(response, "Cleo's submitted answer.", status_code=404)
             self.client.logout()
-            self.assertEqual(self.client.get(self.peers).status_code, 302)
+            response = self.client.get(self.peers)
+            self.assertRedirects(response, f"{reverse('login')}?next={self.peers}")
 
 
 @time_machine.travel(BEFORE, tick=False)

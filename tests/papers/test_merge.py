@@ -310,8 +310,10 @@ class MergePageTests(TestCase):
         self.assertEqual((self.pair.status, self.pair.decided_by), ("not_duplicate", self.admin))
 
     def test_a_paper_is_not_merged_with_itself(self):
-        response = self.client.get(reverse("papers:merge", args=[self.a.pk, self.a.pk]))
-        self.assertEqual(response.status_code, 404)
+        url = reverse("papers:merge", args=[self.a.pk, self.a.pk])
+        self.assertEqual(self.client.get(url).status_code, 404)
+        self.assertEqual(self.client.post(url, {}).status_code, 404)
+        self.assertTrue(Paper.objects.filter(pk=self.a.pk).exists())
 
     def test_admin_lists_possible_duplicates_and_dismisses_them(self):
         url = reverse("admin:papers_possibleduplicate_changelist")
