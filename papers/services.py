@@ -73,6 +73,7 @@ from papers.doi import fetch_doi
 from papers.models import Author, Authorship, ImportJob, Paper, PossibleDuplicate
 from papers.normalize import author_key, normalize_doi, parse_arxiv_id, title_key
 from papers.records import ItemError, PaperRecord
+from papers.write_behind import EarlierBatchRefused, WriteBehind
 
 logger = logging.getLogger(__name__)
 
@@ -477,8 +478,11 @@ class _Catalog:
         if self.journal is not None:
             self.journal.append(("key", key, None))
 
-    def undo(self) -> None:
-        for action, old, new in reversed(self.journal or []):
+    def undo(self, journal: list | None = None) -> None:
+        """Take back the changes `journal` recorded (by default, the one recording now),
+        and empty it: undoing it again does nothing."""
+        journal = self.journal if journal is None else journal
+        for action, old, new in reversed(journal or []):
             if action == "replace":
                 self.remove(new)
                 if old is not None:
@@ -487,6 +491,8 @@ class _Catalog:
                 self.authors.pop(old, None)
             else:
                 self.used_keys.discard(old)
+        if journal:
+            journal.clear()
         self.journal = None
 
     def unique_citation_key(self, base: str) -> str:
@@ -521,6 +527,45 @@ def _key_base(record: PaperRecord) -> str:
     return _citation_key(record.authors[0] if record.authors else "", record.year, record.title)
 
 
+@dataclass(eq=False)
+class _Batch:
+    """Items of an import matched (and written) together."""
+
+    items: list[tuple[int, dict]]  # (item number, item) for every item, failed ones too
+    entries: list[tuple[int, PaperRecord, str, int | None]]  # (number, record, input, line)
+    journal: list = field(default_factory=list)  # its changes to the catalog, for undo
+    results: list[ItemResult] = field(default_factory=list)  # one per entry
+    rows: "_Rows | None" = None  # its inserts, when they are left for the writer
+
+    def outcomes(self) -> list[tuple[int, ItemResult]]:
+        """(number, result) for every item, in order; an item that never had a record
+        fails with the error it came with."""
+        written = {n: result for (n, *_), result in zip(self.entries, self.results, strict=True)}
+        return [
+            (
+                n,
+                written.get(n)
+                or ItemResult(
+                    input=item["input"],
+                    outcome=FAILED,
+                    reason=item.get("error", ""),
+                    line=item.get("line"),
+                ),
+            )
+            for n, item in self.items
+        ]
+
+
+@dataclass(eq=False)
+class _Rows:
+    """A batch's inserts: new authors, new papers (with the authors to link), flags."""
+
+    authors: list[Author]
+    papers: list[_Known]
+    flags: list[tuple[Paper, Paper, str]]
+    job: ImportJob | None
+
+
 class _Importer:
     """Writes records into the catalog.
 
@@ -529,6 +574,10 @@ class _Importer:
     the batch is rolled back and written again one item per transaction, so that a bad
     item never aborts the others and never leaves half a paper. Whatever can be
     checked before writing (lengths, names, URLs) fails its item alone on either path.
+
+    With a `writer` (see `_import_batches`), a batch's inserts may be left for it to
+    write while the next batch is matched; anything this connection writes waits for
+    the writer first (`_before_writing_here`).
     """
 
     def __init__(self, *, added_by=None, job: ImportJob | None = None):
@@ -540,6 +589,8 @@ class _Importer:
         self.pending_authors: dict[str, Author] = {}
         self.pending_flags: list[tuple[Paper, Paper, str]] = []
         self.cleaned: dict[int, tuple[PaperRecord, tuple[PaperRecord, list[str]]]] = {}
+        self.writer: WriteBehind | None = None
+        self.wrote_here = False  # the batch being matched wrote on this connection
 
     def load(self, records: list[PaperRecord]) -> None:
         """Look up, in a few queries, what the catalog holds for these records."""
@@ -572,31 +623,53 @@ class _Importer:
 
     def import_batch(self, entries: list[tuple[int, PaperRecord, str, int | None]]):
         """Import (number, record, input, line) entries; returns their ItemResults."""
-        self.catalog.journal = []
-        self.bulk = True
+        batch = _Batch(items=[], entries=entries)
+        self.run_batch(batch)
+        return batch.results
+
+    def run_batch(self, batch: _Batch, *, write_behind: bool = False) -> None:
+        """Import the batch's entries into `batch.results`, its changes to the catalog
+        recorded in `batch.journal`. With `write_behind`, its inserts are left in
+        `batch.rows` for the writer, unless an item had to write here (an update): then,
+        as without, they are written here.
+
+        Raises EarlierBatchRefused, with nothing of this batch written, when an item
+        had to write here and the writer's batch in flight turned out refused."""
+        catalog = self.catalog
+        catalog.journal = batch.journal
+        self.bulk, self.wrote_here = True, False
+        results = None
         try:
             with transaction.atomic():
-                results = [self._checked(record, number=n) for n, record, _, _ in entries]
-                self._flush()
+                results = [self._checked(record, number=n) for n, record, _, _ in batch.entries]
+                if write_behind and not self.wrote_here:
+                    batch.rows = self._take_rows()
+                else:
+                    self._flush()
         except DatabaseError:
             logger.info("import batch refused by the database: retrying item by item")
-            self.catalog.undo()
-            results = None
+            catalog.undo(batch.journal)
+            results, batch.rows = None, None
         finally:
             self.bulk = False
             self.pending, self.pending_authors, self.pending_flags = [], {}, []
-        self.catalog.journal = None
+            catalog.journal = None
         if results is None:
-            return [
-                self.import_record(record, number=n, input=text, line=line)
-                for n, record, text, line in entries
-            ]
-        for (_, _, text, line), result in zip(entries, results, strict=True):
+            results = self.import_items(batch.entries)
+        for (_, _, text, line), result in zip(batch.entries, results, strict=True):
             result.input, result.line = text, line
-        return results
+        batch.results = results
+
+    def import_items(self, entries: list[tuple[int, PaperRecord, str, int | None]]):
+        """Import (number, record, input, line) entries one transaction each."""
+        return [
+            self.import_record(record, number=n, input=text, line=line)
+            for n, record, text, line in entries
+        ]
 
     def import_record(self, record: PaperRecord, *, number: int, input: str, line=None):
         """Write one record in its own transaction; never raises for a bad item."""
+        self._before_writing_here()
         for attempt in (1, 2):
             self.catalog.journal = []
             try:
@@ -810,6 +883,7 @@ class _Importer:
         return result
 
     def _flag(self, paper: Paper, other: Paper, *, reason: str) -> None:
+        self._before_writing_here()
         first, second = sorted([paper.pk, other.pk])
         PossibleDuplicate.objects.get_or_create(
             paper_a_id=first, paper_b_id=second, defaults={"reason": reason, "job": self.job}
@@ -849,36 +923,73 @@ class _Importer:
             for position, author in enumerate(authors)
         )
 
+    def _before_writing_here(self) -> None:
+        """What this connection writes comes after the writer's batch in flight: wait
+        for it (EarlierBatchRefused if the database refused it)."""
+        self.wrote_here = True
+        if self.writer is not None:
+            self.writer.drain()
+
     def _flush(self) -> None:
         """Insert the papers waiting in the fast path, with their authors and flags."""
+        self._before_writing_here()
+        rows = self._pending_rows()
+        if rows is not None:
+            _write_rows(rows)
+            self._written(rows)
+
+    def _take_rows(self) -> "_Rows | None":
+        """The inserts waiting in the fast path, for the writer: their ids drawn here,
+        the catalog told they are in (the writer's failure is undone with the batch)."""
+        rows = self._pending_rows()
+        if rows is not None:
+            _draw_ids(Author, rows.authors)
+            _draw_ids(Paper, [known.paper for known in rows.papers])
+            self._written(rows)
+        return rows
+
+    def _pending_rows(self) -> "_Rows | None":
         if not self.pending:
-            return
-        authors = [a for a in self.pending_authors.values() if a.pk is None]
-        _insert_new(Author, authors)
-        for author in authors:
-            self.catalog.add_author(author)
-        _insert_new(Paper, [known.paper for known in self.pending])
-        _insert_rows(
-            Authorship,
-            ["paper_id", "author_id", "position"],
-            [
-                (known.paper.id, author.id, position)
-                for known in self.pending
-                for position, author in enumerate(known.link)
-            ],
+            return None
+        rows = _Rows(
+            authors=[a for a in self.pending_authors.values() if a.pk is None],
+            papers=self.pending,
+            flags=self.pending_flags,
+            job=self.job,
         )
-        PossibleDuplicate.objects.bulk_create(
-            PossibleDuplicate(
-                paper_a_id=min(paper.pk, other.pk),
-                paper_b_id=max(paper.pk, other.pk),
-                reason=reason,
-                job=self.job,
-            )
-            for paper, other, reason in self.pending_flags
-        )
-        for known in self.pending:
-            self.catalog.saved(known)
         self.pending, self.pending_authors, self.pending_flags = [], {}, []
+        return rows
+
+    def _written(self, rows: "_Rows") -> None:
+        for author in rows.authors:
+            self.catalog.add_author(author)
+        for known in rows.papers:
+            self.catalog.saved(known)
+
+
+def _write_rows(rows: _Rows) -> None:
+    """Insert a batch's new authors, papers, authorships and flags (on the connection
+    of the thread that runs it)."""
+    _insert_new(Author, rows.authors)
+    _insert_new(Paper, [known.paper for known in rows.papers])
+    _insert_rows(
+        Authorship,
+        ["paper_id", "author_id", "position"],
+        [
+            (known.paper.id, author.id, position)
+            for known in rows.papers
+            for position, author in enumerate(known.link)
+        ],
+    )
+    PossibleDuplicate.objects.bulk_create(
+        PossibleDuplicate(
+            paper_a_id=min(paper.pk, other.pk),
+            paper_b_id=max(paper.pk, other.pk),
+            reason=reason,
+            job=rows.job,
+        )
+        for paper, other, reason in rows.flags
+    )
 
 
 @functools.cache
@@ -937,14 +1048,38 @@ def _fast_init_fields(model: type[models.Model]):
 def _insert_new(model: type[models.Model], objs: list[models.Model]) -> None:
     """Insert new model instances and set their ids, as bulk_create does. On PostgreSQL,
     with COPY (a fraction of the time for thousands of rows), the ids drawn from the
-    table's sequence first; the instances' pre_save (auto_now) runs as it would."""
+    table's sequence first (unless they were drawn already: `_draw_ids`); the
+    instances' pre_save (auto_now) runs as it would."""
     if not objs:
         return
     if connection.vendor != "postgresql":
         model.objects.bulk_create(objs)
         return
+    if objs[0].pk is None:
+        _draw_ids(model, objs)
     meta = model._meta
     fields, values, special = _copy_fields(model)
+
+    def rows():
+        for obj in objs:
+            row = [obj.pk, *values(obj)]
+            for index, f in special:
+                row[index] = f.pre_save(obj, True)
+            yield row
+
+    with connection.wrap_database_errors, connection.cursor() as cursor:
+        _copy(cursor, meta.db_table, [meta.pk.column, *[f.column for f in fields]], rows())
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def _draw_ids(model: type[models.Model], objs: list[models.Model]) -> None:
+    """Give new instances the ids an insert would, from the table's sequence
+    (PostgreSQL), before they are inserted."""
+    if not objs:
+        return
+    meta = model._meta
     with connection.wrap_database_errors, connection.cursor() as cursor:
         # (The sequence's name looked up once, not once per id: a tenth of the time.)
         cursor.execute(
@@ -952,20 +1087,8 @@ def _insert_new(model: type[models.Model], objs: list[models.Model]) -> None:
             "SELECT nextval(s.seq) FROM s, generate_series(1, %s)",
             [connection.ops.quote_name(meta.db_table), meta.pk.column, len(objs)],
         )
-        ids = [row[0] for row in cursor.fetchall()]
-
-        def rows():
-            for obj, pk in zip(objs, ids, strict=True):
-                row = [pk, *values(obj)]
-                for index, f in special:
-                    row[index] = f.pre_save(obj, True)
-                yield row
-
-        _copy(cursor, meta.db_table, [meta.pk.column, *[f.column for f in fields]], rows())
-    for obj, pk in zip(objs, ids, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = connection.alias
+        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+            obj.pk = pk
 
 
 @functools.cache
@@ -1526,59 +1649,113 @@ def _run_items(job: ImportJob, *, dry_run: bool) -> list[dict]:
     importer = _Importer(added_by=job.created_by, job=None if dry_run else job)
     entries: list[dict] = []
     saved, reported = time.monotonic(), 0
+
+    def report(outcomes: list[tuple[int, ItemResult]]) -> None:
+        nonlocal saved, reported
+        for n, result in outcomes:
+            entries.append(_report_entry(n, result, importer.catalog, dry_run=dry_run))
+        if not dry_run:
+            with_report = time.monotonic() - saved >= _REPORT_EVERY
+            _save_report(job, entries, with_report=with_report)
+            if with_report:
+                saved, reported = time.monotonic(), len(entries)
+
     with bibtex_import.gc_paused():  # (see there)
-        for batch in _import_batches(importer, job.items):
-            for n, result in batch:
-                entries.append(_report_entry(n, result, importer.catalog, dry_run=dry_run))
-            if not dry_run:
-                with_report = time.monotonic() - saved >= _REPORT_EVERY
-                _save_report(job, entries, with_report=with_report)
-                if with_report:
-                    saved, reported = time.monotonic(), len(entries)
+        _import_batches(importer, job.items, report)
         if not dry_run and reported < len(entries):
             _save_report(job, entries, with_report=True)
     return entries
 
 
-def _import_batches(importer: "_Importer", items: list[dict]):
-    """Yield, batch by batch, (item number, ItemResult) for items given as
-    {"input", "line", "record" (JSON) or "error"}; each batch is matched against the
-    catalog with one set of queries."""
-    for start in range(0, len(items), _BATCH):
-        batch = list(enumerate(items[start : start + _BATCH], start=start + 1))
-        records = {n: record_from_json(item["record"]) for n, item in batch if "record" in item}
-        importer.load(list(records.values()))
-        written = importer.import_batch(
-            [(n, records[n], item["input"], item.get("line")) for n, item in batch if n in records]
-        )
-        by_number = dict(zip(records, written, strict=True))
-        yield [
-            (
-                n,
-                by_number.get(n)
-                or ItemResult(
-                    input=item["input"],
-                    outcome=FAILED,
-                    reason=item.get("error", ""),
-                    line=item.get("line"),
-                ),
-            )
-            for n, item in batch
-        ]
+def _import_batches(importer: _Importer, items: list[dict], report, *, batch_size=None):
+    """Import items given as {"input", "line", "record" (JSON) or "error"} batch by
+    batch, each matched against the catalog with one set of queries; call
+    `report([(item number, ItemResult)...])` for each batch, in order, once it is in
+    the database.
+
+    On PostgreSQL, outside a transaction, a batch's inserts are written behind (see
+    papers.write_behind) while the next batch is matched. When the database refuses
+    the batch in flight, what it and the batch matched since did to the catalog is
+    undone; the refused batch is written again item by item, the next matched again."""
+    batch_size = batch_size or _BATCH
+    writer = None
+    # (Not inside a transaction: the writer's connection could not see what it holds.)
+    in_transaction = connection.in_atomic_block
+    if len(items) > batch_size and connection.vendor == "postgresql" and not in_transaction:
+        writer = importer.writer = WriteBehind()
+    inflight: _Batch | None = None  # the batch the writer is writing
+
+    try:
+        for start in range(0, len(items), batch_size):
+            numbered = list(enumerate(items[start : start + batch_size], start=start + 1))
+            records = {
+                n: record_from_json(item["record"]) for n, item in numbered if "record" in item
+            }
+            importer.load(list(records.values()))
+            entries = [
+                (n, records[n], item["input"], item.get("line"))
+                for n, item in numbered
+                if n in records
+            ]
+            while True:
+                batch = _Batch(items=numbered, entries=entries)
+                try:
+                    importer.run_batch(batch, write_behind=writer is not None)
+                    refused = writer is not None and not writer.wait()
+                except EarlierBatchRefused:
+                    refused = not writer.wait()
+                if not refused:
+                    break
+                logger.info("import batch refused by the database: retrying item by item")
+                importer.catalog.undo(batch.journal)
+                importer.catalog.undo(inflight.journal)
+                done, inflight = inflight, None
+                done.results = importer.import_items(done.entries)
+                report(done.outcomes())
+            if inflight is not None:
+                done, inflight = inflight, None
+                report(done.outcomes())
+            if batch.rows is not None:
+                writer.submit(_write_rows, batch.rows)
+                inflight = batch
+            else:
+                report(batch.outcomes())
+        if inflight is not None:
+            done, inflight = inflight, None
+            if not writer.wait():
+                logger.info("import batch refused by the database: retrying item by item")
+                importer.catalog.undo(done.journal)
+                done.results = importer.import_items(done.entries)
+            report(done.outcomes())
+    finally:
+        if writer is not None:
+            importer.writer = None
+            try:
+                # (only after an error here: what the writer committed is reported)
+                if inflight is not None and writer.wait():
+                    report(inflight.outcomes())
+            finally:
+                writer.close()
 
 
 def import_records(
-    *, records: list[PaperRecord], added_by=None, dry_run: bool = False
+    *, records: list[PaperRecord], added_by=None, dry_run: bool = False, batch_size=None
 ) -> list[ItemResult]:
     """Import records (already fetched or parsed) without a job: one ItemResult per
-    record, in order. With `dry_run`, nothing is kept (the writes are rolled back)."""
+    record, in order. With `dry_run`, nothing is kept (the writes are rolled back).
+    `batch_size`: how many records are matched and inserted together."""
     importer = _Importer(added_by=added_by)
     items = [
         {"input": r.citation_key or r.arxiv_id or r.doi or r.title[:80], "record": r}
         for r in records
     ]
+    results: list[ItemResult] = []
+
+    def report(outcomes: list[tuple[int, ItemResult]]) -> None:
+        results.extend(result for _, result in outcomes)
+
     with transaction.atomic() if dry_run else contextlib.nullcontext():
-        results = [result for batch in _import_batches(importer, items) for _, result in batch]
+        _import_batches(importer, items, report, batch_size=batch_size)
         if dry_run:
             transaction.set_rollback(True)
     return results
