@@ -1,5 +1,6 @@
 """Normal forms used to match papers and authors: pure functions, no database."""
 
+import functools
 import re
 import unicodedata
 from urllib.parse import SplitResult, unquote, urlsplit
@@ -75,8 +76,10 @@ def normalize_doi(text: str) -> str | None:
 _WORD = re.compile(r"\w+")
 
 
+@functools.lru_cache(maxsize=65536)
 def fold(text: str) -> str:
-    """Lower-case, accent-free, punctuation-free, single-spaced text."""
+    """Lower-case, accent-free, punctuation-free, single-spaced text. (Remembered: an
+    import folds each title and name for its key and again for its citation key.)"""
     if text.isascii():
         # ASCII has nothing to decompose and no combining marks, and its casefold is
         # its lower case: the same words, without the character-by-character pass.

@@ -1058,13 +1058,17 @@ def _insert_new(model: type[models.Model], objs: list[models.Model]) -> None:
     if objs[0].pk is None:
         _draw_ids(model, objs)
     meta = model._meta
-    fields, values, special = _copy_fields(model)
+    fields, values, special, stamped = _copy_fields(model)
+    now = timezone.now()
 
     def rows():
         for obj in objs:
             row = [obj.pk, *values(obj)]
             for index, f in special:
                 row[index] = f.pre_save(obj, True)
+            for index, f in stamped:
+                row[index] = now
+                setattr(obj, f.attname, now)
             yield row
 
     with connection.wrap_database_errors, connection.cursor() as cursor:
@@ -1094,19 +1098,24 @@ def _draw_ids(model: type[models.Model], objs: list[models.Model]) -> None:
 @functools.cache
 def _copy_fields(model: type[models.Model]):
     """The fields an insert writes (all but the id); a function that reads their
-    values off an instance at once; and (position in the row, field) for those whose
-    pre_save does more than read the value (auto_now timestamps): what each field's
-    pre_save(obj, add=True) gives, as Model.save and bulk_create take it."""
+    values off an instance at once; (position in the row, field) for those whose
+    pre_save does more than read the value, other than auto_now timestamps: what each
+    field's pre_save(obj, add=True) gives, as Model.save and bulk_create take it; and
+    (position, field) for the timestamps, which take the time of the insert (one time
+    for the rows inserted together)."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    special = [
-        (index, f)
-        for index, f in enumerate(fields, start=1)
-        if type(f).pre_save is not models.Field.pre_save
-    ]
+    special, stamped = [], []
+    for index, f in enumerate(fields, start=1):
+        if type(f).pre_save is models.Field.pre_save:
+            continue
+        timestamp = type(f).pre_save is models.DateTimeField.pre_save and (
+            f.auto_now or f.auto_now_add
+        )
+        (stamped if timestamp else special).append((index, f))
     values = operator.attrgetter(*[f.attname for f in fields])
     if len(fields) == 1:
         values = lambda obj, get=values: (get(obj),)  # noqa: E731
-    return fields, values, special
+    return fields, values, special, stamped
 
 
 def _insert_rows(model: type[models.Model], columns: list[str], rows: list[tuple]) -> None:
@@ -1139,9 +1148,13 @@ class _AnyOf(In):
     """`column IN (values)`, which PostgreSQL receives as `column = ANY(%s)`: one array
     parameter rather than thousands, each quoted by the client."""
 
+    def get_prep_lookup(self):
+        return list(self.rhs)  # values the import made plain: no per-value preparing
+
     def as_postgresql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", (*lhs_params, list(self.rhs))
+        array = f"{self.lhs.output_field.cast_db_type(connection)}[]"
+        return f"{lhs} IN (SELECT unnest(%s::{array}))", (*lhs_params, list(self.rhs))
 
 
 _SIMILAR = "same title, year and first author"
