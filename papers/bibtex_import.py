@@ -30,7 +30,6 @@ from bibtexparser.library import Library
 from bibtexparser.middlewares import (
     LatexDecodingMiddleware,
     LibraryMiddleware,
-    NormalizeFieldKeys,
     RemoveEnclosingMiddleware,
     ResolveStringReferencesMiddleware,
 )
@@ -99,6 +98,25 @@ MONTH_MACROS = {
     "nov": "November",
     "dec": "December",
 }
+# The fields a record is made of (see _record), and `crossref`, which may bring them.
+READ_FIELDS = frozenset(
+    {
+        "author",
+        "title",
+        "abstract",
+        "year",
+        "date",
+        "doi",
+        "url",
+        "eprint",
+        "archiveprefix",
+        "eprinttype",
+        "volume",
+        "crossref",
+        *VENUE_FIELDS,
+        *VENUE_FIELDS_LAST,
+    }
+)
 MORE_AUTHORS = {"others", "et al", "et al.", "etal", "et. al.", "contributors"}
 _YEAR = re.compile(r"\b(1[89]\d\d|2[01]\d\d|2200)\b")
 _ARXIV_IN_TEXT = re.compile(r"\barxiv:\s*(\S+)", re.IGNORECASE)
@@ -276,12 +294,34 @@ def _parse_stack():
     # Every middleware works in place (no copies of the library); the author list is
     # split in `_people`, month macros are not needed (a record has no month).
     return [
-        NormalizeFieldKeys(allow_inplace_modification=True),  # `AUTHOR` is `author`
+        KeepReadFields(),
         ResolveStringReferencesMiddleware(allow_inplace_modification=True),
         ResolveConcatenation(),
         RemoveEnclosingMiddleware(allow_inplace_modification=True),
         InheritCrossref(),
     ]
+
+
+class KeepReadFields(LibraryMiddleware):
+    """Lower-case the field names (`AUTHOR` is `author`; of two names that differ only
+    in case the last is kept, as bibtexparser's NormalizeFieldKeys does) and keep only
+    the fields a record reads: the middlewares after this one then leave out the third
+    of a bibliography's fields nobody reads here (pages, dblp's timestamps...). The
+    entry's text, which export keeps, is not changed."""
+
+    def __init__(self):
+        super().__init__(allow_inplace_modification=True)
+
+    def transform(self, library: Library) -> Library:
+        for entry in library.entries:
+            kept: dict[str, Field] = {}
+            for entry_field in entry.fields:
+                key = entry_field.key.lower()
+                if key in READ_FIELDS:
+                    entry_field.key = key
+                    kept[key] = entry_field
+            entry.fields = list(kept.values())
+        return library
 
 
 class ResolveConcatenation(LibraryMiddleware):
@@ -373,22 +413,24 @@ class InheritCrossref(LibraryMiddleware):
 
 
 def _record(entry: Entry) -> PaperRecord:
-    fields = {item.key: item.value for item in entry.fields}
-    names, organisations, more = _people(fields.get("author"))
+    # Each field's text, whitespace normalised (the author list is split as written).
+    fields = {item.key: _text(item.value) for item in entry.fields if item.key != "author"}
+    author = entry.get("author")
+    names, organisations, more = _people(author.value if author is not None else None)
     url = _url(fields)
     arxiv = _arxiv_id(fields, url)
     return PaperRecord(
-        title=_latex(_text(fields.get("title"))),
+        title=_latex(fields.get("title", "")),
         authors=names,
         organisations=organisations,
         more_authors=more,
         year=_year(fields),
         venue=_latex(_venue(fields)),
         entry_type=ENTRY_TYPES.get(entry.entry_type.lower(), "misc"),
-        abstract=_decode_latex(_text(fields.get("abstract"))),
+        abstract=_decode_latex(fields.get("abstract", "")),
         arxiv_id=arxiv[0] if arxiv else None,
         arxiv_version=arxiv[1] if arxiv else None,
-        doi=_doi(_text(fields.get("doi"))),
+        doi=_doi(fields.get("doi", "")),
         url=url,
         source_bibtex=entry.raw or "",
         citation_key=entry.key,
@@ -473,37 +515,37 @@ def _is_one_group(text: str) -> bool:
     return False
 
 
-def _year(fields: dict) -> int | None:
+def _year(fields: dict[str, str]) -> int | None:
     for name in ("year", "date"):  # biblatex gives `date = {2021-06-21}`
-        match = _YEAR.search(_text(fields.get(name)))
+        match = _YEAR.search(fields.get(name, ""))
         if match:
             return int(match.group(1))
     return None
 
 
-def _venue(fields: dict) -> str:
+def _venue(fields: dict[str, str]) -> str:
     for name in VENUE_FIELDS + VENUE_FIELDS_LAST:
-        value = _text(fields.get(name))
+        value = fields.get(name)
         if value:
             return value
     return ""
 
 
-def _arxiv_id(fields: dict, url: str) -> tuple[str, int | None] | None:
-    eprint = _text(fields.get("eprint"))
-    prefix = _text(fields.get("archiveprefix") or fields.get("eprinttype")).lower()
+def _arxiv_id(fields: dict[str, str], url: str) -> tuple[str, int | None] | None:
+    eprint = fields.get("eprint")
+    prefix = (fields.get("archiveprefix") or fields.get("eprinttype") or "").lower()
     if eprint and prefix == "arxiv":
         return parse_arxiv_id(eprint)
-    volume = _text(fields.get("volume"))
+    volume = fields.get("volume", "")
     # dblp: journal = {CoRR}, volume = {abs/2106.11342}
-    if _text(fields.get("journal")).lower() == "corr" and volume.startswith("abs/"):
+    if fields.get("journal", "").lower() == "corr" and volume.startswith("abs/"):
         return parse_arxiv_id(volume[4:])
     # (an arXiv URL names arxiv.org: no need to parse the others)
     if "arxiv" in url.lower() and (parsed := parse_arxiv_id(url)):
         return parsed
     # journal = {arXiv preprint arXiv:1412.6980}, volume = {arXiv:1503.06733}
     for name in ("journal", "volume"):
-        match = _ARXIV_IN_TEXT.search(_text(fields.get(name)))
+        match = _ARXIV_IN_TEXT.search(fields.get(name, ""))
         if match and (parsed := parse_arxiv_id(match.group(1))):
             return parsed
     return None
@@ -524,8 +566,8 @@ def _doi(value: str) -> str | None:
     return None
 
 
-def _url(fields: dict) -> str:
-    url = _unescape(_text(fields.get("url")))
+def _url(fields: dict[str, str]) -> str:
+    url = _unescape(fields.get("url", ""))
     if url.startswith("\\url{") and url.endswith("}"):
         url = url[5:-1]
     return url if url.startswith(("http://", "https://")) and len(url) <= 1000 else ""
