@@ -254,7 +254,9 @@ def decode(data: bytes, name: str = "the file") -> tuple[str, str]:
             text, encoding = _decode_legacy(data)
     if "\x00" in text:
         raise UndecodableFile(f"{name} contains NUL characters; it does not look like BibTeX")
-    return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, encoding
 
 
 def _decode_legacy(data: bytes) -> tuple[str, str]:

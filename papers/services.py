@@ -499,6 +499,8 @@ class _Catalog:
         """`base`, or base + b, c, ... z, then base-2, -3...: a key no paper has."""
         if base not in self.key_bases_loaded:
             self._load_citation_keys({base})
+        if base not in self.used_keys:
+            return base  # (most papers: no need to list the others)
         for candidate in _key_candidates(base):
             if candidate not in self.used_keys:
                 return candidate
