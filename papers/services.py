@@ -32,7 +32,9 @@ Writing: records are matched and written a batch at a time. The catalog is read 
 few queries per batch (arXiv ids, DOIs, title keys, authors, citation keys; plain values
 where no model is needed), new papers, authors and authorships are inserted together at
 the end of the batch (on PostgreSQL with COPY, ids drawn from the sequences first), and
-the job's progress is saved after every batch.
+the job's progress is saved after every batch. On PostgreSQL, outside a transaction, a
+batch's inserts are written behind, on a second connection, while the next batch is
+matched (see `_import_batches` and papers.write_behind).
 
 The preview (dry run) is the import itself run inside a transaction that is rolled back:
 it says exactly what the run will do, including the items that will fail.
