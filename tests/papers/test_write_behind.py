@@ -184,6 +184,37 @@ class WriteBehindImportTests(TransactionTestCase):
         self.assertEqual([a.name for a in gamma.ordered_authors], C1.authors)
         self.assertFalse(Paper.objects.filter(title=REFUSED_TITLE).exists())
 
+    def test_a_job_written_behind_reports_every_item_in_order_once_committed(self):
+        admin = make_user(is_staff=True)
+        records = [A, B, C1, dataclasses.replace(A, venue="A venue"), E, B, C2]
+        job = services.create_bibtex_job(
+            records=records, errors=[], filename="refs.bib", created_by=admin
+        )
+        with mock.patch.object(services, "_BATCH", 2):
+            services.import_now(job=job)
+        job.refresh_from_db()
+        self.assertEqual(
+            (job.status, job.processed, job.total, job.created_count, job.updated_count),
+            ("done", 7, 7, 4, 2),
+        )
+        self.assertEqual(
+            [(entry["n"], entry["outcome"], entry["title"]) for entry in job.report],
+            [
+                (1, "created", A.title),
+                (2, "created", B.title),
+                (3, "created", C1.title),
+                (4, "updated", A.title),
+                (5, "created", E.title),
+                (6, "duplicate", B.title),
+                (7, "updated", C1.title),
+            ],
+        )
+        stored = dict(Paper.objects.values_list("title", "pk"))
+        self.assertEqual(
+            [entry["paper_id"] for entry in job.report],
+            [stored[entry["title"]] for entry in job.report],
+        )
+
     def test_a_run_that_fails_reports_what_the_writer_committed(self):
         admin = make_user(is_staff=True)
         job = services.create_bibtex_job(
