@@ -200,10 +200,30 @@ class PeerReviewPolicyTests(ReviewTestCase):
             status="submitted",
             submitted_at=BEFORE,
         )
+        # What must never show: a third member's draft, and a submitted review of the
+        # same paper by someone outside the course.
+        drafter = make_user(first_name="Dora")
+        enrol(drafter, self.course)
+        Review.objects.create(
+            author=drafter, paper=self.paper, answers={"problem": "Dora's draft."}
+        )
+        Review.objects.create(
+            author=make_user(first_name="Otto"),
+            paper=self.paper,
+            answers={"problem": "An outsider's review."},
+            status="submitted",
+            submitted_at=BEFORE,
+        )
         self.peers = reverse("courses:peer_reviews", args=["ml-sys", self.paper.pk])
 
     def set_policy(self, policy):
         Course.objects.filter(pk=self.course.pk).update(review_visibility=policy)
+
+    def shown(self, response):
+        """The authors of the reviews the page shows, and that no hidden text is on it."""
+        self.assertNotContains(response, "Dora's draft.")
+        self.assertNotContains(response, "An outsider's review.")
+        return [review.author for review in response.context["reviews"]]
 
     def test_never(self):
         self.set_policy("never")
@@ -215,16 +235,20 @@ class PeerReviewPolicyTests(ReviewTestCase):
     def test_after_own_submission(self):
         self.set_policy("after_own")
         with time_machine.travel(BEFORE, tick=False):
-            self.assertNotContains(self.client.get(self.peers), "Cleo's submitted answer.")
+            self.assertEqual(self.shown(self.client.get(self.peers)), [])
             self.post(0, submit=True, **full_answers())
-            self.assertContains(self.client.get(self.peers), "Cleo's submitted answer.")
+            response = self.client.get(self.peers)
+        self.assertContains(response, "Cleo's submitted answer.")
+        self.assertEqual(self.shown(response), [self.classmate])
 
     def test_after_deadline(self):
         self.set_policy("after_deadline")
         with time_machine.travel(BEFORE, tick=False):
-            self.assertNotContains(self.client.get(self.peers), "Cleo's submitted answer.")
+            self.assertEqual(self.shown(self.client.get(self.peers)), [])
         with time_machine.travel(AFTER, tick=False):
-            self.assertContains(self.client.get(self.peers), "Cleo's submitted answer.")
+            response = self.client.get(self.peers)
+        self.assertContains(response, "Cleo's submitted answer.")
+        self.assertEqual(self.shown(response), [self.classmate])
 
     def test_strangers_get_404(self):
         self.set_policy("after_deadline")
