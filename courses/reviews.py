@@ -25,9 +25,13 @@ def reviews_visible_to_peer(*, course: Course, paper, viewer):
         deadlines = [
             lec.effective_review_deadline for lec in lectures if lec.effective_review_deadline
         ]
-        if not deadlines or timezone.now() <= min(deadlines):
+        # A paper read in two lectures is due by the later deadline (see
+        # services.assigning_lectures): until it passes, a review may still be written.
+        if not deadlines or timezone.now() <= max(deadlines):
             return [], "Classmates' reviews become visible after the review deadline."
-    students = Membership.objects.filter(course=course).values("user_id")
+    students = Membership.objects.filter(course=course, role=Membership.Role.STUDENT).values(
+        "user_id"
+    )
     reviews = (
         Review.objects.filter(paper=paper, status=Review.Status.SUBMITTED, author__in=students)
         .exclude(author=viewer)

@@ -229,9 +229,9 @@ def peer_reviews(request, slug, paper_id):
     course = get_course_for_viewer(request.user, slug)
     if course.viewer_role is None:
         raise Http404("Only members of the course see its reviews.")
-    paper = get_object_or_404(
-        Paper.objects.with_authors(), pk=paper_id, readings__lecture__course=course
-    )
+    # (distinct: a paper may be read in two lectures of the course)
+    assigned = Paper.objects.with_authors().filter(readings__lecture__course=course).distinct()
+    paper = get_object_or_404(assigned, pk=paper_id)
     visible, reason = reviews_visible_to_peer(course=course, paper=paper, viewer=request.user)
     return render(
         request,

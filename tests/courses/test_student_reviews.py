@@ -250,6 +250,40 @@ class PeerReviewPolicyTests(ReviewTestCase):
         self.assertContains(response, "Cleo's submitted answer.")
         self.assertEqual(self.shown(response), [self.classmate])
 
+    def test_the_review_page_links_to_the_classmates_reviews(self):
+        with time_machine.travel(BEFORE, tick=False):
+            response = self.client.get(self.url)
+        self.assertContains(response, f'href="{self.peers}"')
+
+    def test_a_paper_read_twice_is_shown_after_its_later_deadline(self):
+        self.set_policy("after_deadline")
+        later = make_lecture(
+            self.course, 9, date=datetime.date(2022, 3, 16), start_time=datetime.time(15, 5)
+        )
+        make_reading(later, self.paper)
+        with time_machine.travel(AFTER, tick=False):  # past the first, before the second
+            response = self.client.get(self.peers)
+        self.assertContains(response, "become visible after the review deadline")
+        self.assertEqual(self.shown(response), [])
+        with time_machine.travel(datetime.datetime(2022, 3, 17, tzinfo=datetime.UTC)):
+            response = self.client.get(self.peers)
+        self.assertEqual(self.shown(response), [self.classmate])
+
+    def test_reviews_by_the_teaching_staff_are_not_shown_as_classmates(self):
+        self.set_policy("after_deadline")
+        teacher = make_user(first_name="Tess")
+        enrol(teacher, self.course, role="instructor")
+        Review.objects.create(
+            author=teacher,
+            paper=self.paper,
+            answers={"problem": "A model answer."},
+            status="submitted",
+            submitted_at=BEFORE,
+        )
+        with time_machine.travel(AFTER, tick=False):
+            response = self.client.get(self.peers)
+        self.assertEqual(self.shown(response), [self.classmate])
+
     def test_strangers_get_404(self):
         self.set_policy("after_deadline")
         with time_machine.travel(AFTER, tick=False):
