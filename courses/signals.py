@@ -7,8 +7,9 @@ database, so the very next request renders afresh, in every process. This is cac
 bookkeeping, not domain logic, which is why it may live in signals: it must hold for
 every writer, the admin and the importers included.
 
-Writers that bypass signals (QuerySet.update(), bulk_create()) must call
-`touch_courses()` themselves.
+A save with `update_fields` that leaves the revision out (a new join code or feed
+secret) is bumped after it. Writers that bypass signals (QuerySet.update(),
+bulk_create()) must call `touch_courses()` themselves.
 """
 
 from django.db.models import F
@@ -38,8 +39,12 @@ def _course_saved(sender, instance, raw=False, **kwargs):
 
 
 @receiver(post_save, sender=Course)
-def _course_refreshed(sender, instance, raw=False, **kwargs):
-    if not raw and not isinstance(instance.schedule_revision, int):
+def _course_refreshed(sender, instance, raw=False, update_fields=None, **kwargs):
+    if raw:
+        return
+    if update_fields is not None and "schedule_revision" not in update_fields:
+        touch_courses([instance.pk])  # (the UPDATE above did not write it)
+    if not isinstance(instance.schedule_revision, int):
         instance.refresh_from_db(fields=["schedule_revision"])
 
 

@@ -245,6 +245,23 @@ class ReadingsFeedTests(ExportTestCase):
             "http://testserver/courses/ml-sys/#lecture-2",
         )
 
+    def test_new_secret_links_reach_the_cached_schedule_at_once(self):
+        self.client.force_login(self.student)
+        schedule = reverse("courses:schedule", args=[self.course.slug])
+        old = self.course.feed_token
+        self.assertContains(self.client.get(schedule), old)
+        self.client.force_login(self.instructor)
+        self.client.post(reverse("courses:manage_feed_token", args=[self.course.slug]))
+        self.course.refresh_from_db()
+        self.assertNotEqual(self.course.feed_token, old)
+        self.client.force_login(self.student)
+        page = self.client.get(schedule)
+        self.assertNotContains(page, old)
+        self.assertContains(
+            page,
+            reverse("courses:calendar_private", args=[self.course.slug, self.course.feed_token]),
+        )
+
     def test_members_only_feed_is_hidden_without_the_secret(self):
         self.assertEqual(
             self.client_class()
