@@ -179,15 +179,19 @@ def course_clone(request, course):
     form = forms.CloneForm(request.POST or None, source=course)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        new = services.course_clone(
-            source=course,
-            created_by=request.user,
-            **{k: data[k] for k in ("code", "title", "term", "starts_on", "ends_on")},
-            offset_days=data.get("offset_days") if data["mode"] == form.SHIFT else None,
-            slots=data.get("slots"),
-        )
-        messages.success(request, f"Created {new.code} {new.term} from {course.term}.")
-        return redirect("courses:manage", new.slug)
+        try:
+            new = services.course_clone(
+                source=course,
+                created_by=request.user,
+                **{k: data[k] for k in ("code", "title", "term", "starts_on", "ends_on")},
+                offset_days=data.get("offset_days") if data["mode"] == form.SHIFT else None,
+                slots=data.get("slots"),
+            )
+        except services.StaffActionError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Created {new.code} {new.term} from {course.term}.")
+            return redirect("courses:manage", new.slug)
     return render(request, "courses/staff/clone.html", {"course": course, "form": form})
 
 
@@ -348,16 +352,22 @@ def lectures_generate(request, course):
     form = forms.SlotsForm(request.POST or None, course=course)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        created = services.lectures_generate(
-            course=course,
-            dates=data["dates"],
-            start_time=data["start_time"],
-            duration_minutes=data["duration_minutes"],
-        )
-        skipped = len(data["dates"]) - len(created)
-        note = f" ({skipped} date{'s' if skipped > 1 else ''} already had a lecture)"
-        messages.success(request, f"Added {len(created)} lecture slots{note if skipped else ''}.")
-        return redirect("courses:manage_lectures", course.slug)
+        try:
+            created = services.lectures_generate(
+                course=course,
+                dates=data["dates"],
+                start_time=data["start_time"],
+                duration_minutes=data["duration_minutes"],
+            )
+        except services.StaffActionError as error:
+            form.add_error(None, str(error))
+        else:
+            skipped = len(data["dates"]) - len(created)
+            note = f" ({skipped} date{'s' if skipped > 1 else ''} already had a lecture)"
+            messages.success(
+                request, f"Added {len(created)} lecture slots{note if skipped else ''}."
+            )
+            return redirect("courses:manage_lectures", course.slug)
     return render(request, "courses/staff/lectures_generate.html", {"course": course, "form": form})
 
 
@@ -366,14 +376,18 @@ def lectures_import(request, course):
     form = forms.ScheduleCsvForm(request.POST or None, course=course)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        created = services.lectures_append(
-            course=course,
-            rows=[(row.date, row.title) for row in data["rows"]],
-            start_time=data["start_time"],
-            duration_minutes=data["duration_minutes"],
-        )
-        messages.success(request, f"Imported {len(created)} lectures.")
-        return redirect("courses:manage_lectures", course.slug)
+        try:
+            created = services.lectures_append(
+                course=course,
+                rows=[(row.date, row.title) for row in data["rows"]],
+                start_time=data["start_time"],
+                duration_minutes=data["duration_minutes"],
+            )
+        except services.StaffActionError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Imported {len(created)} lectures.")
+            return redirect("courses:manage_lectures", course.slug)
     return render(request, "courses/staff/lectures_import.html", {"course": course, "form": form})
 
 

@@ -166,6 +166,14 @@ class GenerateTests(TestCase):
         }
         return self.client.post(self.url, {**data, **changes}, follow=True)
 
+    def test_numbers_past_the_last_possible_one_are_refused_on_the_form(self):
+        self.course.lectures.update(number=32767)
+        response = self.generate()
+        self.assertEqual(
+            response.context["form"].non_field_errors(), ["Lecture numbers would run past 32767."]
+        )
+        self.assertEqual(self.course.lectures.count(), 1)
+
     def test_generates_slots_numbered_after_existing_lectures_skipping_taken_days(self):
         response = self.generate()
         self.assertRedirects(response, reverse("courses:manage_lectures", args=[self.course.slug]))
@@ -237,6 +245,15 @@ class CsvImportTests(TestCase):
                 (3, D(2022, 1, 24), "Serving"),
             ],
         )
+
+    def test_numbers_past_the_last_possible_one_are_refused_on_the_form(self):
+        self.course.lectures.update(number=32767)
+        response = self.post("date,title\n2022-01-19,Compilers\n")
+        self.assertContains(response, "Lecture numbers would run past 32767.")
+        self.assertEqual(
+            response.context["form"].non_field_errors(), ["Lecture numbers would run past 32767."]
+        )
+        self.assertEqual(self.course.lectures.count(), 1)
 
     def test_a_malformed_row_is_named_and_nothing_is_imported(self):
         response = self.post(
