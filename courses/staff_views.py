@@ -481,9 +481,10 @@ def readings_reorder(request, course, pk):
             raise services.StaffActionError(" ".join(form.errors.get("order", [])))
         services.readings_reorder(lecture=lecture, reading_ids=form.cleaned_data["order"])
     except services.StaffActionError as error:
+        # (also for the script, which reloads the page: the message is shown there)
+        messages.error(request, f"The order was not saved: {error}")
         if request.headers.get("X-Requested-With") == "fetch":
             return HttpResponse(str(error), status=409, content_type="text/plain")
-        messages.error(request, str(error))
     if request.headers.get("X-Requested-With") == "fetch":
         return HttpResponse(status=204)
     return redirect(manage_url("manage_lecture", course, lecture.pk) + "#readings")

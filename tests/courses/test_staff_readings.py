@@ -228,6 +228,15 @@ class ReorderTests(ReadingTestCase):
             response.content.decode(),
             "The readings of this lecture changed meanwhile; reload the page and try again.",
         )
+        # The script reloads the page, which says why the order snapped back.
+        page = self.client.get(self.url("manage_lecture", self.lecture.pk))
+        self.assertEqual(
+            [str(m) for m in page.context["messages"]],
+            [
+                "The order was not saved: The readings of this lecture changed meanwhile; "
+                "reload the page and try again."
+            ],
+        )
         self.assertEqual(
             list(self.lecture.readings.order_by("order").values_list("pk", flat=True)),
             [self.reading.pk, self.second.pk, self.optional.pk],
@@ -283,6 +292,9 @@ class EditMoveRemoveTests(ReadingTestCase):
             [str(m) for m in response.context["messages"]],
             ["“A Secret Reading on Autodiff” is already a reading of lecture 2."],
         )
+        self.reading.refresh_from_db()
+        self.assertEqual(self.reading.lecture, self.lecture)
+        self.assertEqual(self.next_lecture.readings.count(), 1)
 
     def test_remove_keeps_the_students_review(self):
         response = self.client.post(self.url("manage_reading_remove", self.reading.pk))
