@@ -1162,6 +1162,7 @@ class _AnyOf(In):
 
 
 _SIMILAR = "same title, year and first author"
+_MAX_ARXIV_VERSION = 32767  # (the column's largest value)
 _AUTHOR_NAME_MAX = Author._meta.get_field("name").max_length
 _LIMITED_FIELDS = [
     field
@@ -1234,6 +1235,9 @@ def _clean(record: PaperRecord) -> tuple[PaperRecord, list[str]]:
             arxiv_id = arxiv_id or (parsed[0] if parsed else None)
             doi = None
             source = Paper.Source.ARXIV if source == Paper.Source.DOI else source
+    if version is not None and not 1 <= version <= _MAX_ARXIV_VERSION:
+        notes.append(f"ignored the implausible arXiv version {version}")
+        version = None
     year = record.year
     if year is not None and not 1800 <= year <= 2200:
         notes.append(f"ignored the implausible year {year}")
@@ -1246,10 +1250,20 @@ def _clean(record: PaperRecord) -> tuple[PaperRecord, list[str]]:
             value = ""
         urls[name] = value
     entry_type = record.entry_type if record.entry_type in _ENTRY_TYPES else "misc"
-    authors = [" ".join(name.split()) for name in record.authors]
+    # A name with no letter or digit ("?", "-") has no key to match it by: dropped.
+    authors, organisations = [], set()
+    for index, name in enumerate(record.authors):
+        name = " ".join(name.split())
+        if name and not _author_key(name):
+            notes.append(f"ignored the author {name[:40]!r}: a name needs a letter or digit")
+        elif name:
+            if index in record.organisations:
+                organisations.add(len(authors))
+            authors.append(name)
     values = dict(
         title=title,
-        authors=[name for name in authors if name],
+        authors=authors,
+        organisations=organisations,
         arxiv_id=arxiv_id,
         arxiv_version=version if arxiv_id else None,
         doi=doi,

@@ -548,6 +548,45 @@ class ImportRecordsTests(TestCase):
             (paper.year, paper.url, paper.doi, paper.entry_type), (None, "", None, "misc")
         )
 
+    def test_an_arxiv_version_past_the_column_is_dropped_and_reported(self):
+        [result] = services.import_records(records=[dataclasses.replace(LORA, arxiv_version=99999)])
+        self.assertEqual(
+            (result.outcome, result.reason),
+            ("created", "ignored the implausible arXiv version 99999"),
+        )
+        self.assertEqual(Paper.objects.get().arxiv_version, None)
+
+    def test_names_without_a_letter_or_digit_are_dropped_not_shared(self):
+        records = [
+            PaperRecord(title="First", authors=["?", "Jane Doe"], source="bibtex"),
+            PaperRecord(
+                title="Second",
+                authors=["-", "{IEEE}", "John Roe"],
+                organisations={1},
+                source="bibtex",
+            ),
+        ]
+        results = services.import_records(records=records)
+        self.assertEqual(
+            outcomes(results),
+            [
+                ("created", "ignored the author '?': a name needs a letter or digit"),
+                ("created", "ignored the author '-': a name needs a letter or digit"),
+            ],
+        )
+        papers = {p.title: p for p in Paper.objects.with_authors()}
+        self.assertEqual([a.name for a in papers["First"].ordered_authors], ["Jane Doe"])
+        self.assertEqual(
+            [(a.name, a.is_organisation) for a in papers["Second"].ordered_authors],
+            [("{IEEE}", True), ("John Roe", False)],
+        )
+        self.assertFalse(Author.objects.filter(key="").exists())
+        # Importing them again changes nothing (no clash on an empty key).
+        self.assertEqual(
+            [r.outcome for r in services.import_records(records=records)],
+            ["unchanged", "unchanged"],
+        )
+
     def test_too_long_title_fails_with_the_limit(self):
         [result] = services.import_records(records=[dataclasses.replace(FLASH, title="t" * 1001)])
         self.assertEqual(
