@@ -68,21 +68,8 @@ ENTRY_TYPES = {
 VENUE_FIELDS = ("journal", "journaltitle", "booktitle", "school", "institution")
 VENUE_FIELDS_LAST = ("publisher", "howpublished")
 # Fields a child entry takes from the entry its `crossref` names, when it lacks them.
-INHERITED_FIELDS = (
-    "booktitle",
-    "year",
-    "date",
-    "month",
-    "publisher",
-    "editor",
-    "address",
-    "location",
-    "organization",
-    "series",
-    "volume",
-    "journal",
-    "journaltitle",
-)
+# (Of those a record reads: KeepReadFields has dropped the others by then.)
+INHERITED_FIELDS = ("booktitle", "year", "date", "publisher", "volume", "journal", "journaltitle")
 COLLECTION_TYPES = {"proceedings", "mvproceedings", "book", "mvbook", "collection", "mvcollection"}
 MONTH_MACROS = {
     "jan": "January",
@@ -176,9 +163,8 @@ def read_bibtex(*, data: bytes, filename: str = "") -> BibtexResult:
     limit = settings.BIBTEX_MAX_BYTES
     if len(data) > limit:
         raise FileTooLarge(f"{name} is {_size(len(data))}; the limit is {_size(limit)}")
-    text, encoding = decode(data, name)
     with gc_paused():
-        return _read(text, encoding)
+        return _read(*decode(data, name))  # (no name left holding the text: see _read)
 
 
 def _read(text: str, encoding: str) -> BibtexResult:

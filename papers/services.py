@@ -1,8 +1,9 @@
 """Paper import, matching, merging and dismissal: the catalog's cross-model work.
 
 Import pipeline: input (identifiers box, BibTeX) -> items -> records (fetched from arXiv
-or by DOI, or parsed from BibTeX) -> matched against the catalog -> each item written
-in its own transaction -> a per-item report.
+or by DOI, or parsed from BibTeX) -> matched against the catalog -> written a batch per
+transaction (a batch the database refuses: again one item per transaction, so that a
+bad item never aborts the others nor leaves half a paper) -> a per-item report.
 
 Matching rules (in this order):
 
@@ -1149,8 +1150,10 @@ def _copy(cursor, table: str, columns: list[str], rows: Iterable = (), *, text: 
 
 
 class _AnyOf(In):
-    """`column IN (values)`, which PostgreSQL receives as `column = ANY(%s)`: one array
-    parameter rather than thousands, each quoted by the client."""
+    """`column IN (values)`, which PostgreSQL receives as `column IN (SELECT
+    unnest(%s::type[]))`: one array parameter rather than thousands, each quoted by the
+    client, and a join in any plan (a prepared statement's generic plan for
+    `= ANY(%s)` compares each row with each element)."""
 
     def get_prep_lookup(self):
         return list(self.rhs)  # values the import made plain: no per-value preparing
@@ -1566,8 +1569,8 @@ def preview_import(*, job: ImportJob) -> ImportJob:
 
 
 def run_import(*, job: ImportJob) -> ImportJob:
-    """Write the job's items into the catalog, one transaction each, saving progress
-    and the report after every batch."""
+    """Write the job's items into the catalog (see _import_batches), saving progress
+    after every batch and the report every few seconds and at the end."""
     with _job_guard(job):
         job.status = ImportJob.Status.RUNNING
         job.started_at = timezone.now()
@@ -1595,7 +1598,7 @@ class _job_guard:
         return self.job
 
     def __exit__(self, exc_type, exc, tb):
-        if exc is None:
+        if not isinstance(exc, Exception):  # none, or an interrupt or exit: let it go
             return False
         logger.exception("import job %s failed", self.job.pk, exc_info=(exc_type, exc, tb))
         self.job.status = ImportJob.Status.FAILED
@@ -1609,7 +1612,9 @@ class _job_guard:
 
 def _fetch_items(job: ImportJob) -> None:
     """Fetch the record of every identifier item that has neither record nor error,
-    batching arXiv ids; progress is saved after each request."""
+    batching arXiv ids; progress is saved after each request, the items (with what
+    was fetched) once at the end: rewriting them all after each DOI would grow with
+    the square of their number."""
     items = job.items
     pending = [i for i, item in enumerate(items) if "record" not in item and "error" not in item]
     done = job.total - len(pending)
@@ -1628,11 +1633,13 @@ def _fetch_items(job: ImportJob) -> None:
         items[i].update(fetched[doi])
         done += 1
         _save_progress(job, done)
+    if pending:
+        _save_job(job, ["items"])
 
 
 def _save_progress(job: ImportJob, done: int) -> None:
     job.processed = min(done, job.total)
-    job.save(update_fields=["items", "processed"])
+    job.save(update_fields=["processed"])
 
 
 def _fetch_arxiv_batch(items: list[dict]) -> None:
@@ -1982,11 +1989,7 @@ def flag_possible_duplicates(*, papers=None) -> int:
             for second in papers[i + 1 :]:
                 if (first.pk, second.pk) in existing or not _similar(first, second):
                     continue
-                new.append(
-                    PossibleDuplicate(
-                        paper_a=first, paper_b=second, reason="same title, year and first author"
-                    )
-                )
+                new.append(PossibleDuplicate(paper_a=first, paper_b=second, reason=_SIMILAR))
     PossibleDuplicate.objects.bulk_create(new, ignore_conflicts=True)
     return len(new)
 

@@ -18,7 +18,8 @@ def preview_import_task(job_id: int) -> None:
 
 @task
 def run_import_task(job_id: int) -> None:
-    """Run a large confirmed job."""
-    job = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).first()
-    if job is not None:
-        services.run_import(job=job)
+    """Run a large confirmed job, once: the run that moves it out of the queue runs it
+    (a task may run twice, at the same time)."""
+    queued = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED)
+    if queued.update(status=ImportJob.Status.RUNNING):
+        services.run_import(job=ImportJob.objects.get(pk=job_id))

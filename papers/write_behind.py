@@ -35,11 +35,6 @@ class WriteBehind:
         self._future: Future | None = None
         _switch_often(True)
 
-    @property
-    def busy(self) -> bool:
-        """Whether a write was submitted and its outcome not yet taken with `wait`."""
-        return self._future is not None
-
     def submit(self, write, *args) -> None:
         if self._future is not None:
             raise RuntimeError("a write is already in flight: wait for it first")
