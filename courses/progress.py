@@ -131,14 +131,25 @@ def user_states(user):
     return statuses, reviews
 
 
-def student_overview(user, *, now=None) -> list[CourseProgress]:
-    """Progress in every course the user belongs to, lectures in schedule order."""
-    now = now or timezone.now()
-    memberships = list(
+def memberships_of(user) -> list[Membership]:
+    """The user's memberships, their courses in the catalog's order."""
+    return list(
         Membership.objects.filter(user=user)
         .select_related("course")
         .order_by("course__position", "course__code", "course__term")
     )
+
+
+def student_overview(user, *, now=None, memberships=None) -> list[CourseProgress]:
+    """Progress in every course the user is a student of (of `memberships`, by default
+    all of theirs), lectures in schedule order. A course they teach asks nothing of
+    them: it is not here."""
+    now = now or timezone.now()
+    memberships = [
+        m
+        for m in (memberships_of(user) if memberships is None else memberships)
+        if m.role == Membership.Role.STUDENT
+    ]
     courses = [m.course for m in memberships]
     lectures = (
         Lecture.objects.filter(course__in=courses)

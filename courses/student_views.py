@@ -12,7 +12,7 @@ from courses import services
 from courses.checklist import QUESTIONS, RATINGS
 from courses.markdown import render_markdown, word_count
 from courses.models import Course, Membership, Review
-from courses.progress import student_overview, up_next
+from courses.progress import memberships_of, student_overview, up_next
 from courses.reviews import review_markdown, reviews_visible_to_peer
 from courses.student_forms import JoinForm, NoteForm, ReviewForm, StatusForm
 from courses.views import get_course_for_viewer
@@ -35,8 +35,15 @@ def _is_htmx(request):
 @login_required
 def dashboard(request):
     now = timezone.now()
-    overview = student_overview(request.user, now=now)
-    context = {"overview": overview, "up_next": up_next(overview, now=now), "now": now}
+    memberships = memberships_of(request.user)
+    overview = student_overview(request.user, now=now, memberships=memberships)
+    teaching = [m.course for m in memberships if m.role != Membership.Role.STUDENT]
+    context = {
+        "overview": overview,
+        "up_next": up_next(overview, now=now),
+        "teaching": teaching,
+        "now": now,
+    }
     return render(request, "courses/student/dashboard.html", context)
 
 

@@ -80,6 +80,18 @@ class DashboardTests(TestCase):
         self.assertContains(response, "You are not in any course yet.")
         self.assertContains(response, f'action="{reverse("courses:join")}"')
 
+    def test_a_course_one_teaches_asks_nothing_of_them(self):
+        teacher = make_user()
+        enrol(teacher, self.course, role="ta")
+        self.client.force_login(teacher)
+        response = self.client.get(reverse("courses:dashboard"))
+        self.assertEqual((response.context["overview"], response.context["up_next"]), ([], []))
+        self.assertNotContains(response, "Overdue reviews")
+        self.assertContains(
+            response, f'You teach <a href="{reverse("courses:manage", args=["ml-sys"])}">15-849'
+        )
+        self.assertContains(response, "You are not a student in any course yet.")
+
     def test_dashboard_shows_nothing_of_other_students(self):
         other = make_user()
         enrol(other, self.course)
