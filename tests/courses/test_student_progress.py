@@ -4,7 +4,7 @@ import time_machine
 from django.test import TestCase
 from django.urls import reverse
 
-from courses.models import ReadingProgress, Review
+from courses.models import Course, ReadingProgress, Review
 from tests.factories import enrol, make_course, make_lecture, make_paper, make_reading, make_user
 
 # Wednesday 2022-02-16, 12:00 in Pittsburgh.
@@ -79,6 +79,15 @@ class DashboardTests(TestCase):
         response = self.client.get(reverse("courses:dashboard"))
         self.assertContains(response, "You are not in any course yet.")
         self.assertContains(response, f'action="{reverse("courses:join")}"')
+
+    def test_deadlines_are_shown_in_the_course_time_zone(self):
+        Course.objects.filter(pk=self.course.pk).update(timezone="America/Los_Angeles")
+        response = self.get()
+        # Lecture 3 starts Monday 15:05 in Berkeley: its reviews are due then.
+        self.assertContains(response, "review due <time")
+        self.assertContains(response, "Mon, Feb 21, 15:05 PST</time>")
+        reviews = self.client.get(reverse("courses:my_reviews"))
+        self.assertContains(reviews, "Feb 9, 15:05 PST</time>")
 
     def test_a_course_one_teaches_asks_nothing_of_them(self):
         teacher = make_user()
