@@ -47,7 +47,8 @@ def join_course(*, user, code: str, course: Course | None = None) -> tuple[Membe
     joining twice changes nothing (an existing TA or instructor keeps their role).
     Raises JoinRefused for an unknown or revoked code.
     """
-    code = (code or "").strip()
+    # (codes are lower case: a phone's keyboard capitalising the first letter is forgiven)
+    code = (code or "").strip().lower()
     found = Course.objects.filter(join_code=code).first() if code else None
     if found is None or (course is not None and found.pk != course.pk):
         raise JoinRefused(

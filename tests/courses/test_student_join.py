@@ -29,6 +29,12 @@ class JoinTests(TestCase):
         self.assertContains(response, "You joined 15-849 Machine Learning Systems (Spring 2022).")
         self.assertContains(response, "You are a student in this course.")
 
+    def test_a_code_typed_with_capitals_joins(self):
+        # (a phone keyboard capitalises the first letter)
+        response = self.client.post(reverse("courses:join"), {"code": "K7m2qp9xwe"})
+        self.assertRedirects(response, self.course.get_absolute_url())
+        self.assertEqual(self.roles(), [("ml-sys", "student")])
+
     def test_join_with_wrong_code_is_refused_with_a_clear_message(self):
         response = self.client.post(
             reverse("courses:join_course", args=["ml-sys"]), {"code": "secretcode"}, follow=True
