@@ -20,7 +20,10 @@ _TAGS = {
     "p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li",
     "a", "h3", "h4", "h5", "h6", "hr", "table", "thead", "tbody", "tr", "th", "td", "span",
 }  # fmt: skip
-_ATTRIBUTES = {"a": {"href", "title"}, "span": {"class"}, "code": {"class"}}
+_ATTRIBUTES = {"a": {"href", "title"}}
+# Only the class the math markup needs: a student's answer must not take the site's own
+# classes (an error message, a hidden block) on classmates' screens.
+_CLASSES = {"span": {"math"}}
 
 
 def render_markdown(text: str) -> str:
@@ -44,6 +47,7 @@ def render_markdown(text: str) -> str:
         html,
         tags=_TAGS,
         attributes=_ATTRIBUTES,
+        allowed_classes=_CLASSES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
