@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from papers import services
@@ -48,7 +49,7 @@ def paper_bibtex(request, pk):
         papers_to_bibtex([paper]), content_type="application/x-bibtex; charset=utf-8"
     )
     filename = paper.citation_key or f"paper-{paper.pk}"
-    response["Content-Disposition"] = f'attachment; filename="{filename}.bib"'
+    response["Content-Disposition"] = content_disposition_header(True, f"{filename}.bib")
     return response
 
 
@@ -233,5 +234,5 @@ def _bibtex_response(papers, *, filename):
     response = HttpResponse(
         papers_to_bibtex(papers), content_type="application/x-bibtex; charset=utf-8"
     )
-    response["Content-Disposition"] = f'attachment; filename="{filename}.bib"'
+    response["Content-Disposition"] = content_disposition_header(True, f"{filename}.bib")
     return response

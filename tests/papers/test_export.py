@@ -50,6 +50,11 @@ class ExportTests(TestCase):
         enrol(cls.member, cls.private, Membership.Role.STUDENT)
         cls.stranger = make_user("stranger@example.org")
 
+    def test_a_key_with_a_quote_does_not_break_the_download_header(self):
+        paper = make_paper("Quoted", citation_key='a"b;c')
+        response = self.client.get(reverse("papers:bibtex", args=[paper.pk]))
+        self.assertEqual(response["Content-Disposition"], 'attachment; filename="a\\"b;c.bib"')
+
     def test_topic_download(self):
         response = self.client.get(reverse("papers:export_topic", args=[self.topic.slug]))
         self.assertEqual(response["Content-Type"], "application/x-bibtex; charset=utf-8")
