@@ -9,8 +9,20 @@ class JoinForm(forms.Form):
         label="Join code",
         max_length=32,
         help_text="The code your instructor shared, e.g. k7m2qp9xwe.",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}
+        ),
     )
+
+
+class TextAnswerField(forms.CharField):
+    """Text from a textarea, its line breaks as \\n: browsers send \\r\\n but count one
+    character in `maxlength`, so a text they let through would otherwise be over the
+    limit here."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n") if isinstance(value, str) else value
 
 
 class StatusForm(forms.Form):
@@ -18,7 +30,7 @@ class StatusForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(
+    note = TextAnswerField(
         label="Private note",
         required=False,
         max_length=MAX_ANSWER_CHARS,
@@ -36,7 +48,7 @@ class ReviewForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for question in QUESTIONS:
-            self.fields[question.key] = forms.CharField(
+            self.fields[question.key] = TextAnswerField(
                 label=question.text,
                 help_text=question.hint,
                 required=False,

@@ -251,6 +251,15 @@ class PaperPageReaderTests(TestCase):
         self.assertNotContains(response, "Stage 3 partitions")
         self.assertContains(response, "to track your reading")
 
+    def test_a_note_counts_a_line_break_as_one_character_as_the_browser_does(self):
+        self.client.force_login(self.student)
+        text = "line\r\n" * 4000  # 24,000 characters sent, 20,000 as the browser counts
+        response = self.client.post(
+            reverse("courses:save_note", args=[self.paper.pk]), {"note": text}, follow=True
+        )
+        self.assertContains(response, "Your private note is saved.")
+        self.assertEqual(ReadingProgress.objects.get(user=self.student).note, ("line\n" * 4000).strip())
+
     def test_over_long_note_is_refused_and_nothing_is_saved(self):
         self.client.force_login(self.student)
         response = self.client.post(

@@ -138,6 +138,15 @@ class ReviewBeforeDeadlineTests(ReviewTestCase):
         self.assertNotIn("javascript:", preview)
         self.assertNotIn("onerror", preview)
 
+    def test_markdown_cannot_borrow_the_sites_classes(self):
+        self.post(0, problem='<span class="message message--error visually-hidden">x</span> $y$')
+        html = self.client.get(self.url).content.decode()
+        preview = html[html.index('id="preview-heading"') :]
+        self.assertIn(">x</span>", preview)
+        self.assertNotIn("message--error", preview)
+        self.assertNotIn("visually-hidden", preview)
+        self.assertIn('<span class="math">$y$</span>', preview)
+
     def test_a_classmate_never_sees_a_draft(self):
         self.post(0, problem="My secret draft thoughts.")
         self.client.force_login(self.classmate)
