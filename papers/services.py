@@ -1508,8 +1508,11 @@ def _stream_json(job: ImportJob, name: str, values: list) -> None:
 
 
 def start_preview(*, job: ImportJob) -> None:
-    """Prepare the job's preview: inline for a small job, as a task for a large one."""
-    if job.total <= inline_max_items():
+    """Prepare the job's preview: inline for a small job that has nothing to fetch (a
+    BibTeX file), else as a task. Fetching, even a few identifiers, may wait on
+    arXiv's pace, timeouts and retries longer than a web request may take; the job
+    page shows its progress meanwhile."""
+    if job.total <= inline_max_items() and not _to_fetch(job):
         preview_import(job=job)
         return
     from papers.tasks import preview_import_task
@@ -1577,7 +1580,7 @@ def run_import(*, job: ImportJob) -> ImportJob:
         job.processed = 0
         job.report = []
         job.save(update_fields=["status", "started_at", "processed", "report"])
-        if any("record" not in item and "error" not in item for item in job.items):
+        if _to_fetch(job):
             _fetch_items(job)  # a job run without a preview (the commands)
             job.processed = 0
         _run_items(job, dry_run=False)
@@ -1610,13 +1613,18 @@ class _job_guard:
         return True
 
 
+def _to_fetch(job: ImportJob) -> list[int]:
+    """The indexes of the items that still need fetching (neither record nor error)."""
+    return [i for i, item in enumerate(job.items) if "record" not in item and "error" not in item]
+
+
 def _fetch_items(job: ImportJob) -> None:
     """Fetch the record of every identifier item that has neither record nor error,
     batching arXiv ids; progress is saved after each request, the items (with what
     was fetched) once at the end: rewriting them all after each DOI would grow with
     the square of their number."""
     items = job.items
-    pending = [i for i, item in enumerate(items) if "record" not in item and "error" not in item]
+    pending = _to_fetch(job)
     done = job.total - len(pending)
     arxiv = [i for i in pending if items[i]["kind"] == "arxiv"]
     dois = [i for i in pending if items[i]["kind"] == "doi"]

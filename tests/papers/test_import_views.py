@@ -68,10 +68,14 @@ class ImportFlowTests(TestCase):
     @responses.activate
     def test_admin_pastes_arxiv_ids_previews_confirms_and_gets_the_report(self):
         answer_arxiv("2202.12139,2005.14124")
-        response = self.client.post(
-            reverse("papers:import_new"),
-            {"kind": "identifiers", "identifiers": "2202.12139\narXiv:2005.14124 nonsense"},
-        )
+        # Fetching is never done in the request: the preview is a task (run here by
+        # the tests' immediate backend once the request's transaction commits).
+        with self.captureOnCommitCallbacks(execute=True) as tasks:
+            response = self.client.post(
+                reverse("papers:import_new"),
+                {"kind": "identifiers", "identifiers": "2202.12139\narXiv:2005.14124 nonsense"},
+            )
+        self.assertEqual(len(tasks), 1)
         job = ImportJob.objects.get()
         self.assertRedirects(response, job.get_absolute_url())
         self.assertEqual((job.kind, job.status, job.total), ("identifiers", "preview", 3))
@@ -128,12 +132,20 @@ class ImportFlowTests(TestCase):
             ],
         )
 
+    def test_a_job_waiting_for_the_worker_says_where_it_runs(self):
+        waiting = ImportJob.objects.create(kind="identifiers", status="preparing", total=1)
+        self.assertContains(
+            self.client.get(waiting.get_absolute_url()),
+            "Imports run in the background task worker (<code>manage.py db_worker</code>)",
+        )
+
     @responses.activate
     def test_confirming_twice_imports_once(self):
         answer_arxiv("2202.12139")
-        self.client.post(
-            reverse("papers:import_new"), {"kind": "identifiers", "identifiers": "2202.12139"}
-        )
+        with self.captureOnCommitCallbacks(execute=True):
+            self.client.post(
+                reverse("papers:import_new"), {"kind": "identifiers", "identifiers": "2202.12139"}
+            )
         job = ImportJob.objects.get()
         self.client.post(reverse("papers:import_confirm", args=[job.pk]))
         response = self.client.post(reverse("papers:import_confirm", args=[job.pk]), follow=True)
