@@ -1,11 +1,13 @@
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
 from papers import services
 from papers.models import Author, Authorship, ImportJob, Paper, PossibleDuplicate, Topic
-from papers.normalize import author_key, title_key
+from papers.normalize import author_key, normalize_doi, parse_arxiv_id, title_key
 
 
 @admin.register(Topic)
@@ -16,8 +18,28 @@ class TopicAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class AuthorAdminForm(forms.ModelForm):
+    class Meta:
+        model = Author
+        fields = ["name", "is_organisation"]
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        key = author_key(name)
+        if not key:
+            raise ValidationError("A name needs a letter or a digit.")
+        same = Author.objects.filter(key=key).exclude(pk=self.instance.pk).first()
+        if same is not None:
+            raise ValidationError(
+                f"Author #{same.pk} “{same.name}” already has this name (names are matched "
+                "without case, accents or punctuation)."
+            )
+        return name
+
+
 @admin.register(Author)
 class AuthorAdmin(admin.ModelAdmin):
+    form = AuthorAdminForm
     list_display = ["name", "key", "is_organisation"]
     list_filter = ["is_organisation"]
     search_fields = ["name", "key"]
@@ -35,8 +57,37 @@ class AuthorshipInline(admin.TabularInline):
     ordering = ["position"]
 
 
+class PaperAdminForm(forms.ModelForm):
+    """Identifiers in the catalog's normal form, as the import stores them."""
+
+    class Meta:
+        model = Paper
+        fields = ["doi", "arxiv_id"]  # (the admin adds the fieldsets' others)
+
+    def clean_doi(self):
+        value = (self.cleaned_data.get("doi") or "").strip()
+        if not value:
+            return None
+        doi = normalize_doi(value)
+        if doi is None:
+            raise ValidationError("Not a DOI: give it as 10.1145/… or a https://doi.org/ link.")
+        return doi
+
+    def clean_arxiv_id(self):
+        value = (self.cleaned_data.get("arxiv_id") or "").strip()
+        if not value:
+            return None
+        parsed = parse_arxiv_id(value)
+        if parsed is None:
+            raise ValidationError(
+                "Not an arXiv id: give it as 2205.14135, cs/0112017 or an arxiv.org link."
+            )
+        return parsed[0]
+
+
 @admin.register(Paper)
 class PaperAdmin(admin.ModelAdmin):
+    form = PaperAdminForm
     list_display = [
         "title",
         "year",
@@ -90,9 +141,6 @@ class PaperAdmin(admin.ModelAdmin):
         ),
     ]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("tags")
-
     @admin.action(description="Merge the two selected papers…")
     def merge_two(self, request, queryset):
         pks = sorted(queryset.values_list("pk", flat=True)[:3])
@@ -108,8 +156,6 @@ class PaperAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         obj.title_key = title_key(obj.title)
-        if obj.doi:
-            obj.doi = obj.doi.strip().lower()
         if not change:
             obj.added_by = request.user
         super().save_model(request, obj, form, change)
@@ -131,11 +177,24 @@ class ImportJobAdmin(admin.ModelAdmin):
         "created_at",
     ]
     list_filter = ["kind", "status"]
-    search_fields = ["input_text", "filename", "created_by__email"]
-    readonly_fields = [field.name for field in ImportJob._meta.fields]
+    search_fields = ["filename", "created_by__email"]
+    # The items, preview, report and pasted text (megabytes for a big file) are neither
+    # loaded nor shown here: the import's own page shows them, page by page of the CSV.
+    exclude = ImportJob.DOCUMENTS
+    readonly_fields = [
+        "page",
+        *(field.name for field in ImportJob._meta.fields if field.name not in ImportJob.DOCUMENTS),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer(*ImportJob.DOCUMENTS)
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description="Items and report")
+    def page(self, obj):
+        return format_html('<a href="{}">Open the import page</a>', obj.get_absolute_url())
 
 
 @admin.register(PossibleDuplicate)

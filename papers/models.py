@@ -237,6 +237,10 @@ class Authorship(models.Model):
 
 
 class ImportJob(models.Model):
+    # The large JSON documents (megabytes for a big file): pages that do not show them
+    # defer them.
+    DOCUMENTS = ("items", "preview", "report", "input_text")
+
     """One import run: its input, its progress and the outcome of every item."""
 
     class Kind(models.TextChoices):

@@ -90,7 +90,7 @@ def staff_required(view):
 # A job's large JSON documents (a 10,000-entry BibTeX job's items are ~20 MB, its
 # preview and report a few MB): loaded only where they are shown. A deferred one is
 # read (one query) if the code does use it.
-_JOB_DOCUMENTS = ("items", "preview", "report", "input_text")
+_JOB_DOCUMENTS = ImportJob.DOCUMENTS
 # The report page and the CSV show the report, or before the run the preview (see
 # services.report_rows): the report comes with the job, the preview only when needed.
 _NOT_IN_REPORT = ("items", "preview", "input_text")
