@@ -159,7 +159,9 @@ STORAGES = {
     },
 }
 
-# Uploads (BibTeX files) are read in memory up to this size and refused beyond.
+# A request body apart from its files (pasted BibTeX) may be this large; a paste beyond
+# it is refused on the import form. Uploaded files are kept in memory up to the second
+# size (a temporary file beyond), and BIBTEX_MAX_BYTES refuses larger BibTeX files.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

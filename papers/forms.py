@@ -61,9 +61,9 @@ class BibtexForm(forms.Form):
     def clean(self):
         limit = max_bibtex_bytes()
         if self.request_too_big:
+            pasted = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
             raise forms.ValidationError(
-                f"The pasted BibTeX is larger than {filesizeformat(limit)}: upload it as a "
-                "file instead."
+                f"The pasted BibTeX is larger than {pasted}: upload it as a file instead."
             )
         upload, text = self.cleaned_data.get("file"), self.cleaned_data.get("text", "")
         if upload and text.strip():

@@ -9,6 +9,7 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from papers import services
@@ -102,27 +103,38 @@ def import_list(request):
     return render(request, "papers/import_list.html", {"jobs": jobs})
 
 
+@csrf_exempt  # (checked by _import_new, once the body is known to be readable)
 @staff_required
 def import_new(request):
+    """A paste too large for a request is said on the form: Django refuses to read such
+    a body, and the CSRF check, which reads it, would answer a bare 400 first. Nothing
+    is done for such a request but showing the form again."""
+    if request.method == "POST":
+        try:
+            request.POST  # noqa: B018 - reading the body is the check
+        except RequestDataTooBig:
+            forms = {
+                "identifiers": IdentifiersForm(),
+                "bibtex": BibtexForm(data={"kind": "bibtex"}, request_too_big=True),
+            }
+            return render(request, "papers/import_new.html", {"forms": forms}, status=413)
+    return _import_new(request)
+
+
+@csrf_protect
+def _import_new(request):
     forms = {"identifiers": IdentifiersForm(), "bibtex": BibtexForm()}
     if request.method == "POST":
-        kind, form = _bound_import_form(request)
+        if request.POST.get("kind") == "bibtex":
+            kind, form = "bibtex", BibtexForm(request.POST, request.FILES)
+        else:
+            kind, form = "identifiers", IdentifiersForm(request.POST)
         if form.is_valid():
             job = form.create_job(created_by=request.user)
             services.start_preview(job=job)
             return redirect(job)
         forms[kind] = form
     return render(request, "papers/import_new.html", {"forms": forms})
-
-
-def _bound_import_form(request):
-    try:
-        data, files = request.POST, request.FILES
-    except RequestDataTooBig:
-        return "bibtex", BibtexForm(data={"kind": "bibtex"}, request_too_big=True)
-    if data.get("kind") == "bibtex":
-        return "bibtex", BibtexForm(data, files)
-    return "identifiers", IdentifiersForm(data)
 
 
 @staff_required

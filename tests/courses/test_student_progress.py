@@ -258,7 +258,9 @@ class PaperPageReaderTests(TestCase):
             reverse("courses:save_note", args=[self.paper.pk]), {"note": text}, follow=True
         )
         self.assertContains(response, "Your private note is saved.")
-        self.assertEqual(ReadingProgress.objects.get(user=self.student).note, ("line\n" * 4000).strip())
+        self.assertEqual(
+            ReadingProgress.objects.get(user=self.student).note, ("line\n" * 4000).strip()
+        )
 
     def test_over_long_note_is_refused_and_nothing_is_saved(self):
         self.client.force_login(self.student)

@@ -253,15 +253,32 @@ class ImportFlowTests(TestCase):
 
     @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
     def test_paste_too_big_for_a_request_is_a_form_error_not_a_crash(self):
-        errors = self.bibtex_form_errors({"text": "@misc{k, title={x}}" + "%" * 2000})
+        # With CSRF checks on, as in production: the check reads the body too.
+        client = self.client_class(enforce_csrf_checks=True)
+        client.force_login(self.admin)
+        response = client.post(
+            reverse("papers:import_new"),
+            {"kind": "bibtex", "text": "@misc{k, title={x}}" + "%" * 2000},
+        )
+        self.assertEqual(response.status_code, 413)
+        self.assertEqual(ImportJob.objects.count(), 0)
         self.assertEqual(
-            errors,
+            response.context["forms"]["bibtex"].errors,
             {
                 "__all__": [
-                    "The pasted BibTeX is larger than 5.0\xa0MB: upload it as a file instead."
+                    "The pasted BibTeX is larger than 1000\xa0bytes: upload it as a file instead."
                 ]
             },
         )
+
+    def test_a_post_without_the_csrf_token_is_still_refused(self):
+        client = self.client_class(enforce_csrf_checks=True)
+        client.force_login(self.admin)
+        response = client.post(
+            reverse("papers:import_new"), {"kind": "bibtex", "text": "@misc{k, title={x}}"}
+        )
+        self.assertEqual(response.status_code, 403)
+        self.assertEqual(ImportJob.objects.count(), 0)
 
     def test_file_and_paste_together_or_neither_are_refused(self):
         both = {"file": SimpleUploadedFile("a.bib", b"@misc{k, title={x}}"), "text": "@misc{"}
