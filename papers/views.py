@@ -7,6 +7,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db.models import Count
 from django.http import HttpResponse
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -18,12 +19,25 @@ from papers.forms import BibtexForm, IdentifiersForm, MergeForm
 from papers.models import ImportJob, Paper, Topic
 
 
+PAPERS_PER_PAGE = 50
+
+
+def _listed(request, papers):
+    """One page of papers for a list page (the abstracts and BibTeX it does not show
+    are left in the database); ?page= beyond the last gives the last."""
+    papers = papers.with_authors().prefetch_related("topics").defer("abstract", "source_bibtex")
+    return Paginator(papers, PAPERS_PER_PAGE).get_page(request.GET.get("page"))
+
+
+def _search_query(request) -> str:
+    return request.GET.get("q", "").strip()[:200]
+
+
 def paper_list(request):
-    query = request.GET.get("q", "").strip()[:200]
-    papers = Paper.objects.with_authors().prefetch_related("topics")
-    if query:
-        papers = papers.search(query)
-    return render(request, "papers/paper_list.html", {"papers": papers, "query": query})
+    query = _search_query(request)
+    papers = Paper.objects.search(query) if query else Paper.objects.all()
+    page = _listed(request, papers)
+    return render(request, "papers/paper_list.html", {"page": page, "query": query})
 
 
 def paper_detail(request, pk):
@@ -61,8 +75,8 @@ def topic_list(request):
 
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic, slug=slug)
-    papers = topic.papers.with_authors().prefetch_related("topics")
-    return render(request, "papers/topic_detail.html", {"topic": topic, "papers": papers})
+    page = _listed(request, topic.papers.all())
+    return render(request, "papers/topic_detail.html", {"topic": topic, "page": page})
 
 
 def _visible_courses(user):
@@ -222,7 +236,7 @@ def topic_bibtex(request, slug):
 
 
 def search_bibtex(request):
-    query = request.GET.get("q", "").strip()[:200]
+    query = _search_query(request)
     papers = Paper.objects.with_authors()
     if query:
         papers = papers.search(query)

@@ -4,6 +4,7 @@ from django.urls import reverse
 
 from courses.models import Membership
 from papers.models import Paper, Topic
+from papers.views import PAPERS_PER_PAGE
 from tests.factories import enrol, make_course, make_lecture, make_paper, make_reading, make_user
 
 
@@ -137,7 +138,7 @@ class CatalogAndTopicTests(TestCase):
 
     def test_topic_page_lists_its_papers_only(self):
         response = self.client.get(self.topic.get_absolute_url())
-        self.assertEqual(list(response.context["papers"]), [self.zero, self.megatron])
+        self.assertEqual(list(response.context["page"].object_list), [self.zero, self.megatron])
         self.assertNotContains(response, ">TVM<")
 
     def test_topic_list_counts_papers(self):
@@ -149,9 +150,9 @@ class CatalogAndTopicTests(TestCase):
 
     def test_catalog_search_matches_title_and_author(self):
         response = self.client.get(reverse("papers:list"), {"q": "parameter"})
-        self.assertEqual(list(response.context["papers"]), [self.zero, self.megatron])
+        self.assertEqual(list(response.context["page"].object_list), [self.zero, self.megatron])
         response = self.client.get(reverse("papers:list"), {"q": "tianqi"})
-        self.assertEqual(list(response.context["papers"]), [self.tvm])
+        self.assertEqual(list(response.context["page"].object_list), [self.tvm])
 
     def test_every_word_must_match_somewhere_and_a_paper_is_listed_once(self):
         many = make_paper(
@@ -166,6 +167,26 @@ class CatalogAndTopicTests(TestCase):
         self.assertIn('FROM "papers_paper" WHERE', str(papers.query))
 
 
+class PaginationTests(TestCase):
+    def test_the_catalog_and_a_search_go_page_by_page(self):
+        for n in range(PAPERS_PER_PAGE + 1):
+            make_paper(f"Paper {n:03}", authors=[], year=2000 + n % 2)
+        first = self.client.get(reverse("papers:list"))
+        self.assertEqual(len(first.context["page"].object_list), PAPERS_PER_PAGE)
+        self.assertContains(first, "Page 1 of 2")
+        self.assertContains(first, 'href="?page=2" rel="next"')
+        second = self.client.get(reverse("papers:list"), {"page": 2})
+        self.assertEqual(len(second.context["page"].object_list), 1)
+        self.assertContains(second, 'href="?page=1" rel="prev"')
+        # A search keeps its words from page to page, and says how many match in all.
+        search = self.client.get(reverse("papers:list"), {"q": "paper"})
+        self.assertContains(search, f"{PAPERS_PER_PAGE + 1} papers match “paper”")
+        self.assertContains(search, 'href="?q=paper&amp;page=2" rel="next"')
+        # A page beyond the last (an old link) shows the last.
+        late = self.client.get(reverse("papers:list"), {"page": 9})
+        self.assertEqual(late.context["page"].number, 2)
+
+
 class ListQueryCountTests(TestCase):
     def test_catalog_and_topic_pages_take_the_same_queries_for_1_and_3_papers(self):
         # papers, authorships (+author), topics; the topic page also loads its topic
@@ -173,12 +194,12 @@ class ListQueryCountTests(TestCase):
         for count in (1, 3):
             while Paper.objects.count() < count:
                 make_paper(authors=["Ada Lovelace", "Alan Turing"]).topics.add(topic)
-            with self.assertNumQueries(3):
+            with self.assertNumQueries(4):  # (and the count for the pages)
                 response = self.client.get(reverse("papers:list"))
-            self.assertEqual(len(response.context["papers"]), count)
-            with self.assertNumQueries(4):
+            self.assertEqual(len(response.context["page"].object_list), count)
+            with self.assertNumQueries(5):
                 response = self.client.get(topic.get_absolute_url())
-            self.assertEqual(len(response.context["papers"]), count)
+            self.assertEqual(len(response.context["page"].object_list), count)
 
     def test_unknown_topic_is_404(self):
         self.assertEqual(self.client.get(reverse("papers:topic", args=["nope"])).status_code, 404)
