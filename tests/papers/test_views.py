@@ -187,6 +187,12 @@ class PaginationTests(TestCase):
         self.assertEqual(late.context["page"].number, 2)
 
 
+class LoginLinkTests(TestCase):
+    def test_the_login_link_brings_back_to_the_same_search(self):
+        response = self.client.get(reverse("papers:list"), {"q": "tvm", "page": "1"})
+        self.assertContains(response, '/accounts/login/?next=/papers/%3Fq%3Dtvm%26page%3D1"')
+
+
 class ListQueryCountTests(TestCase):
     def test_catalog_and_topic_pages_take_the_same_queries_for_1_and_3_papers(self):
         # papers, authorships (+author), topics; the topic page also loads its topic
