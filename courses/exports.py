@@ -14,6 +14,7 @@ from django.db.models import F, Prefetch
 from courses import staff_services as services
 from courses.checklist import QUESTIONS, RATINGS
 from courses.models import Course, Lecture, Reading
+from mlsys_reader.lib.spreadsheet import cell as csv_cell
 from papers.bibtex import papers_to_bibtex
 from papers.models import Paper
 
@@ -32,22 +33,6 @@ CSV_COLUMNS = [
     "review_deadline",
     *[rating.field for rating in RATINGS],
 ]
-# A cell that starts with one of these is a formula to a spreadsheet (CSV injection):
-# student names and paper titles are typed by other people.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime):
-        return value.isoformat(timespec="minutes")
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def progress_csv(*, course: Course) -> str:
@@ -62,7 +47,7 @@ def progress_csv(*, course: Course) -> str:
         review = cell.review
         submitted_at = review.submitted_at if review and review.submitted_at else None
         writer.writerow(
-            _cell(value)
+            csv_cell(value)
             for value in [
                 membership.user.email,
                 membership.user.get_full_name(),

@@ -5,19 +5,19 @@ from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpResponse
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
+from mlsys_reader.lib.spreadsheet import cell
 from papers import services
 from papers.bibtex import papers_to_bibtex
 from papers.forms import BibtexForm, IdentifiersForm, MergeForm
 from papers.models import ImportJob, Paper, Topic
-
 
 PAPERS_PER_PAGE = 50
 
@@ -195,13 +195,8 @@ def import_csv(request, pk):
     writer.writerow(["item", "input", "line", "outcome", "paper_id", "title", "reason"])
     for row in services.report_rows(job=job):
         values = [row["n"], row["input"], row["line"] or "", row["label"], row["paper_id"] or ""]
-        writer.writerow(_csv_safe(values + [row["title"], row["reason"]]))
+        writer.writerow([cell(v) for v in [*values, row["title"], row["reason"]]])
     return response
-
-
-def _csv_safe(values):
-    # A cell starting with = + - @ is a formula to a spreadsheet: make it plain text.
-    return [f"'{v}" if isinstance(v, str) and v[:1] in {"=", "+", "-", "@"} else v for v in values]
 
 
 @staff_required
