@@ -107,7 +107,9 @@ def lecture_reviews_markdown(*, lecture: Lecture) -> str:
             ]
             for rating in RATINGS:
                 value = getattr(review, rating.field)
-                lines.append(f"- {rating.label}: {value if value is not None else '–'}/5")
+                lines.append(
+                    f"- {rating.label}: {value if value is not None else '–'}/{rating.maximum}"
+                )
             for question in QUESTIONS:
                 answer = (review.answers or {}).get(question.key, "").strip()
                 lines += ["", f"**{question.text}**", "", answer or "_(no answer)_"]

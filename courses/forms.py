@@ -11,7 +11,6 @@ import zoneinfo
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 
 from courses import staff_services as services
 from courses.models import Course, Lecture, Membership, Reading
@@ -463,8 +462,3 @@ class CloneForm(forms.Form):
                     "outside the new term dates."
                 )
         return data
-
-
-def course_search_filter(course):
-    """Papers not yet read in any lecture of the course (for the catalog search)."""
-    return ~Q(readings__lecture__course=course)

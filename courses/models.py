@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Prefetch, Q
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.functional import cached_property
 
 from papers.models import Authorship, Paper
@@ -159,10 +158,6 @@ class Membership(models.Model):
     def __str__(self):
         return f"{self.user} in {self.course.code} as {self.get_role_display()}"
 
-    @property
-    def is_staff_role(self):
-        return self.role in {self.Role.TA, self.Role.INSTRUCTOR}
-
 
 class Invitation(models.Model):
     """A pending enrolment for an e-mail address without an account yet."""
@@ -262,12 +257,6 @@ class Lecture(models.Model):
         if self.starts_at is None:
             return None
         return self.starts_at - datetime.timedelta(hours=self.course.review_hours_before)
-
-    def is_past(self, now=None):
-        if self.date is None:
-            return False
-        now = now or timezone.now()
-        return self.date < timezone.localdate(now, self.course.tzinfo)
 
 
 class ReadingQuerySet(models.QuerySet):

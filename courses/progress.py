@@ -46,12 +46,6 @@ class ReadingState:
     def overdue(self):
         return self.review_due and not self.review_submitted
 
-    @property
-    def late_by(self):
-        if self.review_submitted and self.deadline and self.review.submitted_at > self.deadline:
-            return self.review.submitted_at - self.deadline
-        return None
-
 
 @dataclass
 class LectureState:

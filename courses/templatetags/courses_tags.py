@@ -17,21 +17,6 @@ def strip_width(count):
 
 
 @register.filter
-def duration(delta):
-    """'2 days 3 hours', '45 minutes': how late a review was."""
-    if delta is None:
-        return ""
-    minutes = int(delta.total_seconds() // 60)
-    days, minutes = divmod(minutes, 60 * 24)
-    hours, minutes = divmod(minutes, 60)
-    parts = []
-    for value, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")):
-        if value:
-            parts.append(f"{value} {unit}{'s' if value != 1 else ''}")
-    return " ".join(parts[:2]) or "less than a minute"
-
-
-@register.filter
 def rendered_answers(review):
     """[(question, safe HTML)] for a review's checklist answers."""
     from courses.checklist import QUESTIONS
