@@ -156,9 +156,9 @@ def _reading_lines(readings) -> list[str]:
 def calendar_lectures(course: Course):
     """Lectures with their readings, papers and authors: three queries."""
     lectures = list(
-        services.schedule_order(course.lectures.exclude(date=None)).prefetch_related(
-            Prefetch("readings", queryset=Reading.objects.in_schedule_order())
-        )
+        course.lectures.exclude(date=None)
+        .in_schedule_order()
+        .prefetch_related(Prefetch("readings", queryset=Reading.objects.in_schedule_order()))
     )
     for lecture in lectures:
         lecture.course = course

@@ -343,10 +343,10 @@ class ReadingTransferForm(forms.Form):
 
     def __init__(self, *args, reading, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["lecture"].queryset = services.schedule_order(
-            Lecture.objects.filter(course_id=reading.lecture.course_id).exclude(
-                pk=reading.lecture_id
-            )
+        self.fields["lecture"].queryset = (
+            Lecture.objects.filter(course_id=reading.lecture.course_id)
+            .exclude(pk=reading.lecture_id)
+            .in_schedule_order()
         )
         self.fields["lecture"].label_from_instance = lambda lecture: (
             f"{lecture.number}. {lecture.title}"

@@ -188,6 +188,10 @@ class Invitation(models.Model):
 
 
 class LectureQuerySet(models.QuerySet):
+    def in_schedule_order(self):
+        """Date order (undated lectures last), then start time, then number."""
+        return self.order_by(F("date").asc(nulls_last=True), "start_time", "number")
+
     def for_course(self, course):
         """The schedule: lectures in date order (undated ones last, by number), each
         with its readings (required first, then by order) and their papers' authors.
@@ -195,7 +199,7 @@ class LectureQuerySet(models.QuerySet):
         return (
             self.filter(course=course)
             .select_related("course")
-            .order_by(F("date").asc(nulls_last=True), "start_time", "number")
+            .in_schedule_order()
             .prefetch_related(Prefetch("readings", queryset=Reading.objects.in_schedule_order()))
         )
 

@@ -148,7 +148,7 @@ def student_overview(user, *, now=None, memberships=None) -> list[CourseProgress
     lectures = (
         Lecture.objects.filter(course__in=courses)
         .prefetch_related(Prefetch("readings", queryset=Reading.objects.in_schedule_order()))
-        .order_by("date", "start_time", "number")
+        .in_schedule_order()
     )
     by_course: dict[int, list[Lecture]] = {}
     for lecture in lectures:
@@ -161,15 +161,7 @@ def student_overview(user, *, now=None, memberships=None) -> list[CourseProgress
         progress = CourseProgress(
             membership=membership, today=timezone.localdate(now, course.tzinfo)
         )
-        ordered = sorted(
-            by_course.get(course.pk, []),
-            key=lambda lecture: (
-                lecture.date is None,
-                lecture.date or datetime.date.min,
-                lecture.number,
-            ),
-        )
-        for lecture in ordered:
+        for lecture in by_course.get(course.pk, []):
             lecture.course = course  # avoid one query per lecture for its course
             deadline = lecture.effective_review_deadline
             states = [

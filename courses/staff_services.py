@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mass_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Prefetch, Q
+from django.db.models import Max, Prefetch, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
@@ -410,10 +410,6 @@ def lectures_generate(
     )
 
 
-def schedule_order(queryset):
-    return queryset.order_by(F("date").asc(nulls_last=True), "start_time", "number")
-
-
 SLOT_FIELDS = ("number", "date", "start_time", "duration_minutes", "review_deadline")
 
 
@@ -423,7 +419,7 @@ def lecture_move(*, lecture: Lecture, direction: str) -> bool:
     schedule order, and keeps its title, links and readings. False at either end."""
     with transaction.atomic():
         Course.objects.select_for_update().filter(pk=lecture.course_id).first()
-        ordered = list(schedule_order(Lecture.objects.filter(course_id=lecture.course_id)))
+        ordered = list(Lecture.objects.filter(course_id=lecture.course_id).in_schedule_order())
         index = next(i for i, other in enumerate(ordered) if other.pk == lecture.pk)
         neighbour_index = index - 1 if direction == "up" else index + 1
         if not 0 <= neighbour_index < len(ordered):
@@ -594,7 +590,7 @@ def course_clone(
     instructors as instructors. Lectures either move by `offset_days` or take the
     `slots` in schedule order (there must be one per lecture); readings come along.
     Students, their progress and their reviews do not (and TAs change per term)."""
-    lectures = list(schedule_order(source.lectures.all()))
+    lectures = list(source.lectures.all().in_schedule_order())
     if slots is not None and len(slots) < len(lectures):
         raise StaffActionError(
             f"{len(slots)} slots for {len(lectures)} lectures: widen the dates or add weekdays."
@@ -778,7 +774,9 @@ def course_lectures_with_readings(course):
     """The course's lectures in schedule order, each with `course` set and its readings
     (with papers) prefetched: two queries."""
     lectures = list(
-        schedule_order(course.lectures.all()).prefetch_related(
+        course.lectures.all()
+        .in_schedule_order()
+        .prefetch_related(
             Prefetch(
                 "readings",
                 queryset=Reading.objects.select_related("paper").order_by(

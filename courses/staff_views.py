@@ -117,7 +117,7 @@ def course_new(request):
 
 @staff_view
 def manage(request, course):
-    lectures = services.schedule_order(course.lectures.annotate(reading_count=Count("readings")))
+    lectures = course.lectures.annotate(reading_count=Count("readings")).in_schedule_order()
     counts = dict(course.memberships.values_list("role").annotate(n=Count("pk")).order_by())
     return render(
         request,
@@ -290,9 +290,7 @@ def invitation_cancel(request, course, pk):
 
 @staff_view
 def lectures(request, course):
-    lectures = list(
-        services.schedule_order(course.lectures.annotate(reading_count=Count("readings")))
-    )
+    lectures = list(course.lectures.annotate(reading_count=Count("readings")).in_schedule_order())
     for lecture in lectures:
         lecture.course = course
     return render(request, "courses/staff/lectures.html", {"course": course, "lectures": lectures})
@@ -583,7 +581,7 @@ def student(request, course, user_id):
 @staff_view
 def paper(request, course, paper_id):
     paper = get_object_or_404(Paper.objects.with_authors(), pk=paper_id)
-    lecture = services.schedule_order(course.lectures.filter(readings__paper=paper)).first()
+    lecture = course.lectures.filter(readings__paper=paper).in_schedule_order().first()
     if lecture is None:
         raise Http404("This paper is not a reading of the course.")
     summary = services.paper_reviews(course=course, lecture=lecture, paper=paper)

@@ -80,6 +80,21 @@ class DashboardTests(TestCase):
         self.assertContains(response, "You are not in any course yet.")
         self.assertContains(response, f'action="{reverse("courses:join")}"')
 
+    def test_lectures_come_in_the_schedules_order(self):
+        # Two lectures on one day: by start time, as on the schedule, not by number.
+        morning = make_lecture(
+            self.course, 9, date=D(2022, 2, 23), start_time=datetime.time(9, 0), title="Morning"
+        )
+        evening = make_lecture(
+            self.course, 8, date=D(2022, 2, 23), start_time=datetime.time(18, 0), title="Evening"
+        )
+        undated = make_lecture(self.course, 7, title="To be scheduled")
+        [progress] = self.get().context["overview"]
+        self.assertEqual(
+            [state.lecture for state in progress.lectures],
+            [self.l1, self.l2, self.l3, morning, evening, undated],
+        )
+
     def test_deadlines_are_shown_in_the_course_time_zone(self):
         Course.objects.filter(pk=self.course.pk).update(timezone="America/Los_Angeles")
         response = self.get()
