@@ -22,7 +22,15 @@ class SignedCookieSessionTests(TestCase):
         return client
 
     def is_logged_in(self, client):
-        return client.get(reverse("courses:dashboard")).status_code == 200
+        """The dashboard is shown (True), or the visitor is sent to log in (False);
+        anything else (an error page) fails the test."""
+        response = client.get(reverse("courses:dashboard"))
+        if response.status_code == 200:
+            self.assertContains(response, "Your dashboard")
+            return True
+        dashboard = reverse("courses:dashboard")
+        self.assertRedirects(response, f"{reverse('login')}?next={dashboard}")
+        return False
 
     def test_session_is_a_signed_cookie_not_a_database_row(self):
         from django.contrib.sessions.models import Session

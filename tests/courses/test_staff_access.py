@@ -134,9 +134,14 @@ class StaffAccessTests(TestCase):
             self.client.force_login(user)
             for name, args in self.pages():
                 with self.subTest(user=user.email, page=name):
-                    self.assertEqual(
-                        self.client.get(reverse(f"courses:{name}", args=args)).status_code, 200
-                    )
+                    response = self.client.get(reverse(f"courses:{name}", args=args))
+                    self.assertEqual(response.status_code, 200)
+                    # Every staff page or download is this course's.
+                    if response.has_header("Content-Disposition"):
+                        self.assertIn(self.course.slug, response["Content-Disposition"])
+                    else:
+                        self.assertEqual(response.context["course"], self.course)
+                        self.assertContains(response, self.course.code)
 
     def test_ta_may_not_change_the_staff_or_delete_the_course(self):
         self.client.force_login(self.ta)

@@ -187,7 +187,9 @@ class CalendarTests(ExportTestCase):
         self.assertEqual(stranger.get(public_url).status_code, 404)
         member = self.client_class()
         member.force_login(self.student)
-        self.fetch(public_url, member)
+        calendar = self.fetch(public_url, member)
+        # The course's dated lectures and their review deadlines.
+        self.assertEqual(len(list(calendar.walk("VEVENT"))), 4)
 
     def test_public_course_calendar_needs_no_secret(self):
         self.course.is_public = True

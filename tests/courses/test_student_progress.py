@@ -225,7 +225,9 @@ class ReadingStatusTests(TestCase):
         self.assertEqual(self.client.get(self.url).status_code, 405)
         self.client.logout()
         response = self.client.post(self.url, {"status": "read"})
-        self.assertEqual(response.status_code, 302)
+        self.assertRedirects(
+            response, f"{reverse('login')}?next={self.url}", fetch_redirect_response=False
+        )
         self.assertFalse(ReadingProgress.objects.exists())
 
 

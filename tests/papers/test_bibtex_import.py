@@ -1,6 +1,5 @@
 """read_bibtex on real-world BibTeX files (tests/fixtures/bibtex, see README)."""
 
-import time
 from collections import Counter
 
 import bibtexparser
@@ -193,11 +192,9 @@ class RealBibliographyTests(SimpleTestCase):
         self.assertEqual(sum(record.more_authors for record in result.records), 2)
 
     def test_tugboat_large_file_concatenation_and_corporate_authors(self):
-        # 2.7 MB, 3644 entries, every one with `#`; about 3 s on a 2-core machine,
-        # most of it bibtexparser splitting and decoding LaTeX-heavy titles.
-        started = time.monotonic()
+        # 2.7 MB, 3644 entries, every one with `#` (its speed is bench/import_bibtex.py's
+        # business, not a test's).
         result = read("tugboat.bib")
-        self.assertLess(time.monotonic() - started, 30)
         self.assertEqual((len(result.records), result.errors), (3644, []))
         records = by_key(result)
         structure = records["Structure:TB16-4-401"]

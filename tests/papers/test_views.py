@@ -61,6 +61,14 @@ class PaperDetailTests(TestCase):
         self.assertNotContains(response, "Secret Seminar")
         self.assertNotContains(response, "Hidden lecture")
 
+        self.client.force_login(make_user())  # signed in, but not a member
+        response = self.client.get(self.paper.get_absolute_url())
+        self.assertEqual(
+            [(r.lecture.course.code, r.lecture.number) for r in response.context["readings"]],
+            [("15-849", 7)],
+        )
+        self.assertNotContains(response, "Secret Seminar")
+
         member = make_user()
         enrol(member, self.private, Membership.Role.STUDENT)
         self.client.force_login(member)
