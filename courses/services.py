@@ -1,7 +1,7 @@
 """Student-side writes: joining a course, reading status, private notes, reviews.
 
 Each function takes keyword-only arguments, validates what the database cannot, and
-raises a subclass of `StudentActionError` whose message is shown to the user as is.
+raises `StudentActionError` (or a subclass) whose message is shown to the user as is.
 """
 
 import datetime
@@ -150,8 +150,8 @@ def save_review(
 
     `expected_version` is the version the form was loaded with (None for a new
     review): a different current version raises StaleReview and saves nothing.
-    Submitting needs every question and rating answered (IncompleteReview, which
-    still saves the draft), and, after the deadline, a course that allows late
+    Submitting needs every question and rating answered (IncompleteReview; a draft
+    still saves its answers, a submitted review being edited keeps what it was), and, after the deadline, a course that allows late
     reviews (ReviewRefused, draft kept). A submitted review can be edited until the
     deadline; after it only when late reviews are allowed.
     """

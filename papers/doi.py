@@ -3,9 +3,11 @@
 Most DOIs of papers are Crossref's: the works API at CROSSREF_API_URL has the richest
 record (abstracts, print and online dates). A DOI Crossref does not know is asked of
 DataCite, which registers arXiv's own DOIs (10.48550/arXiv.*), Zenodo's and most
-data sets; any other registration agency is reached through DOI content negotiation
-at DOI_RESOLVER_URL (CSL-JSON). For those non-Crossref DOIs the agency's BibTeX is kept
-as the reference copy (content negotiation again, `Accept: application/x-bibtex`).
+data sets; then DOI content negotiation at DOI_RESOLVER_URL (CSL-JSON) is tried,
+which only answers when the resolver hands the request to one of the metadata hosts
+the HTTP client allows (Crossref's and DataCite's): a DOI of another registration
+agency (mEDRA, say) is reported as offering no metadata. For non-Crossref DOIs the
+agency's BibTeX is kept as the reference copy (`Accept: application/x-bibtex`).
 """
 
 import datetime
@@ -101,7 +103,8 @@ def _from_other_agency(path: str) -> PaperRecord:
     except http.NotFound:
         raise http.NotFound("DOI not found", status=404) from None
     except http.FetchRefused:
-        # The resolver sent us to a landing page: the agency offers no metadata.
+        # The resolver sent us to a host we do not fetch from (another agency's, or a
+        # landing page): as far as we can tell, no metadata.
         raise http.FetchError("the registration agency of this DOI offers no metadata") from None
     return _csl_record(_json(response, "the DOI resolver"))
 

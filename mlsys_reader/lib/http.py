@@ -234,8 +234,10 @@ def _check_allowed(url: str) -> str:
 
 
 def _refuse_private_addresses(url: str, host: str, port: int, service: str) -> None:
-    # A public name can be pointed at an internal address (DNS rebinding, a hijacked
-    # record); whatever it resolves to must be a public address.
+    # A public name can be pointed at an internal address (a hijacked record): what
+    # it resolves to now must be public. (requests resolves the name again when it
+    # connects, so a rebinding between the two is not caught; the names are the
+    # configured API hosts, not users'.)
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except OSError:
