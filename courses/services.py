@@ -172,8 +172,8 @@ def save_review(
         if review is not None and expected_version != current_version:
             raise StaleReview(
                 "This review was changed in another tab or window since you opened it. "
-                "Nothing was saved: reload the page to see the latest version, then "
-                "re-apply your edits."
+                "Nothing was saved: the saved version is shown under “As saved”; save "
+                "again to replace it with what is in the form."
             )
         if review is None and expected_version is not None:
             raise StaleReview("This review was deleted since you opened it; reload the page.")

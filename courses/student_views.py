@@ -154,8 +154,18 @@ def review(request, paper_id):
             if getattr(refused, "review", None) is not None:  # the draft was saved
                 messages.error(request, str(refused))
                 return redirect("courses:review", paper_id=paper.pk)
-            # Nothing saved: show the form again with what the student typed.
-            status = 409 if isinstance(refused, services.StaleReview) else 400
+            # Nothing saved: show the form again with what the student typed. After a
+            # conflict it carries the saved version's number, so that saving again
+            # (deliberately) replaces the other tab's text with this one.
+            status = 400
+            if isinstance(refused, services.StaleReview):
+                status = 409
+                existing = Review.objects.filter(author=request.user, paper=paper).first()
+                if existing is not None:
+                    data = request.POST.copy()
+                    data["version"] = str(existing.version)
+                    form = ReviewForm(data, initial=ReviewForm.initial_for(existing))
+                    form.is_valid()
             context = _review_context(form, paper, existing, lecture, error=str(refused))
             return render(request, "courses/student/review_form.html", context, status=status)
         submitted = submit and saved.status == Review.Status.SUBMITTED

@@ -108,6 +108,14 @@ class ReviewBeforeDeadlineTests(ReviewTestCase):
             response, "From tab two.", status_code=409
         )  # the text is still in the form
         self.assertEqual(self.review().answers["problem"], "From tab one.")
+        # The saved text is shown, and saving the form again replaces it on purpose.
+        self.assertContains(response, "From tab one.", status_code=409)
+        self.assertContains(response, 'name="version" value="1"', status_code=409)
+        again = self.client.post(
+            self.url, {"version": "1", "problem": "From tab two.", "draft": "1"}
+        )
+        self.assertRedirects(again, self.url)
+        self.assertEqual(self.review().answers["problem"], "From tab two.")
 
     def test_double_submit_creates_one_review(self):
         self.post(0, submit=True, **full_answers())
