@@ -30,6 +30,7 @@ def reader_panel(context, paper):
     """The viewer's own reading status, private note and review link for a paper:
     shown on the paper page, which belongs to the catalog app."""
     from courses.models import ReadingProgress, Review
+    from courses.student_forms import NoteForm
 
     request = context["request"]
     user = request.user
@@ -39,7 +40,10 @@ def reader_panel(context, paper):
         review = Review.objects.filter(author=user, paper=paper).only("status").first()
         panel.update(
             status=progress.status if progress else ReadingProgress.Status.TO_READ,
-            note=progress.note if progress else "",
+            # (the form the note is saved with: its label, help and length limit)
+            note_form=NoteForm(
+                initial={"note": progress.note if progress else ""}, auto_id="private-%s"
+            ),
             review_state=review.status if review else "none",
         )
     return panel

@@ -244,6 +244,10 @@ class PaperPageReaderTests(TestCase):
         self.assertIn(f'id="status-{self.paper.pk}"', html)
         self.assertIn('value="to_read" aria-pressed="true"', html)
         self.assertIn(f'action="{reverse("courses:save_note", args=[self.paper.pk])}"', html)
+        # The note's field is NoteForm's: its label, help and length limit.
+        self.assertInHTML('<label for="private-note">Private note</label>', html)
+        self.assertIn('maxlength="20000"', html)
+        self.assertIn("Only you can see this note.", html)
 
     def test_private_note_is_saved_and_seen_by_its_author_only(self):
         self.client.force_login(self.student)
