@@ -341,9 +341,31 @@ class _Known:
 
 @dataclass
 class _Plan:
+    """A record in the catalog's normal form (see `_clean`), with what was dropped from
+    it and the keys it is matched by, each worked out once."""
+
     record: PaperRecord
     notes: list[str] = field(default_factory=list)
-    author_keys: list[str] = field(default_factory=list)
+    # Each author once, in order: (name, key, is an organisation).
+    people: list[tuple[str, str, bool]] = field(default_factory=list)
+    title_key: str = ""
+
+    @functools.cached_property
+    def author_keys(self) -> list[str]:
+        return [key for _, key, _ in self.people]
+
+    @functools.cached_property
+    def key_base(self) -> str:
+        """The citation key a new paper of this record starts from."""
+        return _key_base(self.record)
+
+    def copy(self) -> "_Plan":
+        """A plan to change (notes added, an identifier dropped) leaving this one as is."""
+        plan = _Plan(self.record, list(self.notes), self.people, self.title_key)
+        plan.__dict__.update(
+            {name: value for name, value in self.__dict__.items() if name in _PLAN_CACHED}
+        )
+        return plan
 
 
 class _Catalog:
@@ -366,11 +388,11 @@ class _Catalog:
         self.used_keys: set[str] = set()
         self.journal: list | None = None
 
-    def load(self, records: list[PaperRecord]) -> None:
-        """The papers these records may match, and the authors they name."""
-        arxiv_ids = {r.arxiv_id for r in records if r.arxiv_id} - self.by_arxiv.keys()
-        dois = {r.doi for r in records if r.doi} - self.by_doi.keys()
-        titles = {_title_key(r.title) for r in records} - self.titles_loaded - {""}
+    def load(self, plans: list[_Plan]) -> None:
+        """The papers these (cleaned) records may match, and the authors they name."""
+        arxiv_ids = {p.record.arxiv_id for p in plans if p.record.arxiv_id} - self.by_arxiv.keys()
+        dois = {p.record.doi for p in plans if p.record.doi} - self.by_doi.keys()
+        titles = {p.title_key for p in plans} - self.titles_loaded - {""}
         self.titles_loaded |= titles
         lookups = [
             _AnyOf(F(column), values)
@@ -395,16 +417,15 @@ class _Catalog:
                     keys[paper_id].append(key)
             for paper in found:
                 self.add(_Known(paper=paper, author_keys=keys[paper.pk]))
-        names = {_author_key(name) for r in records for name in r.authors} - self.authors.keys()
-        names.discard("")
+        names = {key for p in plans for key in p.author_keys} - self.authors.keys()
         if names:
             for author in Author.objects.filter(_AnyOf(F("key"), names)):
                 self.authors[author.key] = author
 
-    def load_citation_keys(self, records: list[PaperRecord]) -> None:
+    def load_citation_keys(self, plans: list[_Plan]) -> None:
         """Which citation keys the new papers among these records would take are taken
         (the others look theirs up when they need one: a few, after a race)."""
-        self._load_citation_keys({_key_base(r) for r in records} - self.key_bases_loaded)
+        self._load_citation_keys({p.key_base for p in plans} - self.key_bases_loaded)
 
     def _load_citation_keys(self, bases: set[str]) -> None:
         """Which of the keys `unique_citation_key` would pick for these bases are taken:
@@ -426,17 +447,18 @@ class _Catalog:
         self.used_keys |= taken
         return taken
 
-    def reload(self, record: PaperRecord) -> None:
+    def reload(self, plan: _Plan) -> None:
         """Forget what is cached for this record's identifiers and ask the database
         again (after another writer won a race for the same identifier)."""
+        record = plan.record
         for known in {self.by_arxiv.get(record.arxiv_id), self.by_doi.get(record.doi)}:
             if known is not None and not known.created_here:
                 self.remove(known)
-        self.titles_loaded.discard(_title_key(record.title))
+        self.titles_loaded.discard(plan.title_key)
         self.key_bases_loaded.clear()  # re-read the citation keys taken meanwhile
-        for name in record.authors:
-            self.authors.pop(_author_key(name), None)
-        self.load([record])
+        for key in plan.author_keys:
+            self.authors.pop(key, None)
+        self.load([plan])
 
     def add(self, known: _Known) -> None:
         paper = known.paper
@@ -519,6 +541,9 @@ class _Catalog:
         return f"{base}-{number}"
 
 
+_PLAN_CACHED = ("author_keys", "key_base")
+
+
 def _key_candidates(base: str) -> list[str]:
     return [base] + [base + letter for letter in "bcdefghijklmnopqrstuvwxyz"]
 
@@ -593,7 +618,7 @@ class _Importer:
         self.pending: list[_Known] = []
         self.pending_authors: dict[str, Author] = {}
         self.pending_flags: list[tuple[Paper, Paper, str]] = []
-        self.cleaned: dict[int, tuple[PaperRecord, tuple[PaperRecord, list[str]]]] = {}
+        self.cleaned: dict[int, tuple[PaperRecord, _Plan]] = {}  # by id(raw record)
         self.writer: WriteBehind | None = None
         self.wrote_here = False  # the batch being matched wrote on this connection
 
@@ -605,25 +630,24 @@ class _Importer:
                 self.cleaned[id(record)] = (record, _clean(record))
             except _ItemFailed:
                 continue
-        cleaned = [record for _, (record, _) in self.cleaned.values()]
-        self.catalog.load(cleaned)
-        self.catalog.load_citation_keys([r for r in cleaned if self._probably_new(r)])
+        plans = [plan for _, plan in self.cleaned.values()]
+        self.catalog.load(plans)
+        self.catalog.load_citation_keys([plan for plan in plans if self._probably_new(plan)])
 
-    def _probably_new(self, record: PaperRecord) -> bool:
+    def _probably_new(self, plan: _Plan) -> bool:
         """Whether the record will make a new paper, as far as the catalog tells before
         the batch is written (so that it needs a citation key)."""
-        catalog = self.catalog
+        catalog, record = self.catalog, plan.record
         if record.arxiv_id in catalog.by_arxiv or record.doi in catalog.by_doi:
             return False
         if record.arxiv_id or record.doi:
             return True
-        keys = _author_keys(record)
         return not any(
             known.paper.arxiv_id is None
             and known.paper.doi is None
             and known.paper.year == record.year
-            and known.author_keys == keys
-            for known in catalog.by_title.get(_title_key(record.title), ())
+            and known.author_keys == plan.author_keys
+            for known in catalog.by_title.get(plan.title_key, ())
         )
 
     def import_batch(self, entries: list[tuple[int, PaperRecord, str, int | None]]):
@@ -685,7 +709,7 @@ class _Importer:
                 # Another writer saved the same identifier (or citation key, or author)
                 # between our lookup and our insert: look again once, then give up.
                 if attempt == 1:
-                    self.catalog.reload(_clean(record)[0])
+                    self.catalog.reload(_clean(record))
                     continue
                 logger.warning("import item %s: integrity error twice", input, exc_info=True)
                 result = ItemResult(
@@ -716,9 +740,8 @@ class _Importer:
 
     def _write(self, raw: PaperRecord, *, number: int) -> ItemResult:
         known = self.cleaned.get(id(raw))
-        record, notes = known[1] if known is not None and known[0] is raw else _clean(raw)
-        notes = list(notes)
-        plan = _Plan(record=record, notes=notes, author_keys=_author_keys(record))
+        plan = (known[1] if known is not None and known[0] is raw else _clean(raw)).copy()
+        record = plan.record
         catalog = self.catalog
         by_arxiv = catalog.by_arxiv.get(record.arxiv_id) if record.arxiv_id else None
         by_doi = catalog.by_doi.get(record.doi) if record.doi else None
@@ -744,7 +767,7 @@ class _Importer:
         record = plan.record
         if record.arxiv_id or record.doi:
             return None
-        for known in self.catalog.by_title.get(_title_key(record.title), []):
+        for known in self.catalog.by_title.get(plan.title_key, []):
             paper = known.paper
             if (
                 paper.arxiv_id is None
@@ -759,7 +782,7 @@ class _Importer:
         record = plan.record
         if not plan.author_keys or record.year is None:
             return None
-        for known in self.catalog.by_title.get(_title_key(record.title), []):
+        for known in self.catalog.by_title.get(plan.title_key, []):
             other = known.paper
             if (
                 other.year is not None
@@ -774,7 +797,7 @@ class _Importer:
         paper = _new(
             Paper,
             title=record.title,
-            title_key=_title_key(record.title),
+            title_key=plan.title_key,
             more_authors=record.more_authors,
             abstract=record.abstract,
             year=record.year,
@@ -790,14 +813,14 @@ class _Importer:
             doi=record.doi,
             url=record.url,
             pdf_url=record.pdf_url,
-            citation_key=self.catalog.unique_citation_key(_key_base(record)),
+            citation_key=self.catalog.unique_citation_key(plan.key_base),
             source_bibtex=record.source_bibtex,
             source=record.source,
             metadata_incomplete=False,
             added_by_id=self.added_by.pk if self.added_by is not None else None,
         )
         _check_lengths(paper)
-        authors = self._authors(record)
+        authors = self._authors(plan)
         candidate = self._possible_duplicate(plan)
         known = _Known(paper=paper, author_keys=plan.author_keys, item=number, created_item=number)
         if self.bulk:
@@ -829,7 +852,7 @@ class _Importer:
     def _update(self, plan: _Plan, match: _Known, *, number: int) -> ItemResult:
         paper = match.paper
         repeat = match.item is not None  # an earlier item of this import wrote or met it
-        changes, authors, notes = _changes(paper, match.author_keys, plan.record, repeat=repeat)
+        changes, authors, notes = _changes(paper, match.author_keys, plan, repeat=repeat)
         if not changes and authors is None:
             if repeat:
                 return ItemResult(
@@ -853,7 +876,7 @@ class _Importer:
         for name, value in changes.items():
             setattr(paper, name, value)
         _check_lengths(paper)
-        new_authors = self._authors(plan.record) if authors is not None else None
+        new_authors = self._authors(plan) if authors is not None else None
         paper.save(update_fields=[*changes, "updated_at"])
         author_keys = match.author_keys
         if new_authors is not None:
@@ -894,24 +917,21 @@ class _Importer:
             paper_a_id=first, paper_b_id=second, defaults={"reason": reason, "job": self.job}
         )
 
-    def _authors(self, record: PaperRecord) -> list[Author]:
+    def _authors(self, plan: _Plan) -> list[Author]:
         """The record's authors in order, each once: known ones from the catalog, new
         ones checked (not yet saved)."""
-        authors, seen, new = [], set(), {}
-        for position, name in enumerate(record.authors):
-            key = _author_key(name)
-            if key in seen:
-                continue
-            seen.add(key)
-            author = self.catalog.authors.get(key) or self.pending_authors.get(key)
+        authors, new = [], {}
+        known, pending = self.catalog.authors, self.pending_authors
+        for number, (name, key, is_organisation) in enumerate(plan.people, start=1):
+            author = known.get(key) or pending.get(key)
             if author is None:
                 if len(name) > _AUTHOR_NAME_MAX:
                     raise _ItemFailed(
-                        f"author {len(seen)} ({name[:40]}…): name: Ensure this value has at "
+                        f"author {number} ({name[:40]}…): name: Ensure this value has at "
                         f"most {_AUTHOR_NAME_MAX} characters (it has {len(name)})."
                     )
                 author = new[key] = _new(
-                    Author, name=name, key=key, is_organisation=position in record.organisations
+                    Author, name=name, key=key, is_organisation=is_organisation
                 )
             authors.append(author)
         if self.bulk:
@@ -1203,20 +1223,13 @@ def _untrusted(label: str, value: str | None, holder: Paper) -> str:
     return f"ignored the {label} {value}: it is #{holder.pk} “{holder.title}”, another title"
 
 
-def _author_keys(record: PaperRecord) -> list[str]:
-    keys = []
-    for name in record.authors:
-        key = _author_key(name)
-        if key and key not in keys:
-            keys.append(key)
-    return keys
-
-
-def _clean(record: PaperRecord) -> tuple[PaperRecord, list[str]]:
-    """The record in the catalog's normal form, and notes on what was dropped."""
+def _clean(record: PaperRecord) -> _Plan:
+    """The record in the catalog's normal form, notes on what was dropped, its keys."""
     notes = []
-    source = record.source if record.source in _SOURCES else Paper.Source.BIBTEX
-    title = " ".join(record.title.split())
+    changes = {}  # what differs from the record (most of a BibTeX file: nothing)
+    if record.source not in _SOURCES:
+        changes["source"] = Paper.Source.BIBTEX
+    title = _single_spaced(record.title)
     if not title:
         raise _ItemFailed("the entry has no title")
     arxiv_id, version = record.arxiv_id, record.arxiv_version
@@ -1237,7 +1250,8 @@ def _clean(record: PaperRecord) -> tuple[PaperRecord, list[str]]:
             parsed = parse_arxiv_id(doi[len(_ARXIV_DOI_PREFIX) :])
             arxiv_id = arxiv_id or (parsed[0] if parsed else None)
             doi = None
-            source = Paper.Source.ARXIV if source == Paper.Source.DOI else source
+            if record.source == Paper.Source.DOI:
+                changes["source"] = Paper.Source.ARXIV
     if version is not None and not 1 <= version <= _MAX_ARXIV_VERSION:
         notes.append(f"ignored the implausible arXiv version {version}")
         version = None
@@ -1245,46 +1259,61 @@ def _clean(record: PaperRecord) -> tuple[PaperRecord, list[str]]:
     if year is not None and not 1800 <= year <= 2200:
         notes.append(f"ignored the implausible year {year}")
         year = None
-    urls = {}
     for name in ("url", "pdf_url"):
-        value = getattr(record, name).strip()
-        if value and not _valid_url(value):
-            notes.append(f"ignored the malformed {name.replace('_', ' ')} {value[:80]!r}")
-            value = ""
-        urls[name] = value
-    entry_type = record.entry_type if record.entry_type in _ENTRY_TYPES else "misc"
+        value = original = getattr(record, name)
+        if value:
+            value = value.strip()
+            if value and not _valid_url(value):
+                notes.append(f"ignored the malformed {name.replace('_', ' ')} {value[:80]!r}")
+                value = ""
+            if value != original:
+                changes[name] = value
+    if record.entry_type not in _ENTRY_TYPES:
+        changes["entry_type"] = "misc"
     # A name with no letter or digit ("?", "-") has no key to match it by: dropped.
-    authors, organisations = [], set()
+    authors, organisations, people, keys = [], set(), [], set()
     for index, name in enumerate(record.authors):
-        name = " ".join(name.split())
-        if name and not _author_key(name):
-            notes.append(f"ignored the author {name[:40]!r}: a name needs a letter or digit")
-        elif name:
-            if index in record.organisations:
-                organisations.add(len(authors))
-            authors.append(name)
-    values = dict(
-        title=title,
-        authors=authors,
-        organisations=organisations,
-        arxiv_id=arxiv_id,
-        arxiv_version=version if arxiv_id else None,
-        doi=doi,
-        year=year,
-        entry_type=entry_type,
-        source=source,
-        venue=" ".join(record.venue.split()),
-        **urls,
-    )
-    # A record already in normal form (most of a BibTeX file) is not copied.
-    if all(getattr(record, name) == value for name, value in values.items()):
-        cleaned = record
-    else:
-        cleaned = dataclasses.replace(record, **values)
-    keys = [_author_key(name) for name in cleaned.authors]
-    if len(set(keys)) != len(keys):
+        name = _single_spaced(name)
+        key = _author_key(name) if name else ""
+        if not key:
+            if name:
+                notes.append(f"ignored the author {name[:40]!r}: a name needs a letter or digit")
+            continue
+        is_organisation = index in record.organisations
+        if is_organisation:
+            organisations.add(len(authors))
+        authors.append(name)
+        if key not in keys:
+            keys.add(key)
+            people.append((name, key, is_organisation))
+    if len(people) < len(authors):
         notes.append("an author listed twice was kept once")
-    return cleaned, notes
+    if authors != record.authors:
+        changes["authors"] = authors
+    if organisations != record.organisations:
+        changes["organisations"] = organisations
+    if not arxiv_id:
+        version = None
+    venue = _single_spaced(record.venue)
+    for name, value in (
+        ("title", title),
+        ("arxiv_id", arxiv_id),
+        ("arxiv_version", version),
+        ("doi", doi),
+        ("year", year),
+        ("venue", venue),
+    ):
+        if getattr(record, name) != value:
+            changes[name] = value
+    # A record already in normal form is not copied.
+    cleaned = dataclasses.replace(record, **changes) if changes else record
+    return _Plan(record=cleaned, notes=notes, people=people, title_key=_title_key(title))
+
+
+def _single_spaced(text: str) -> str:
+    """The text with its whitespace runs made single spaces, ends stripped."""
+    words = text.split()
+    return words[0] if len(words) == 1 else " ".join(words)
 
 
 def _valid_url(value: str) -> bool:
@@ -1306,11 +1335,12 @@ def _paper_rank(paper: Paper) -> int:
     return 0 if paper.metadata_incomplete else _SOURCE_RANK.get(paper.source, 4)
 
 
-def _changes(paper: Paper, author_keys: list[str], record: PaperRecord, *, repeat=False):
-    """What `record` changes on `paper`: (field values, new author list or None, notes
-    for the report). Never erases a value, never overwrites an identifier. With
+def _changes(paper: Paper, author_keys: list[str], plan: _Plan, *, repeat=False):
+    """What the plan's record changes on `paper`: (field values, new author list or
+    None, notes for the report). Never erases a value, never overwrites an identifier. With
     `repeat` (an earlier item of the same import wrote or met the paper), a record of
     the same rank only fills empty fields unless it is a newer arXiv version."""
+    record = plan.record
     rank = _SOURCE_RANK.get(record.source, 2)
     older = bool(
         record.arxiv_version and paper.arxiv_version and record.arxiv_version < paper.arxiv_version
@@ -1335,7 +1365,7 @@ def _changes(paper: Paper, author_keys: list[str], record: PaperRecord, *, repea
 
     put("title", record.title, replace=authoritative)
     if "title" in changes:
-        changes["title_key"] = _title_key(record.title)
+        changes["title_key"] = plan.title_key
     put("year", record.year, replace=authoritative)
     put("venue", record.venue, replace=authoritative)
     put("entry_type", record.entry_type, replace=authoritative, empty=("", None, "misc"))
@@ -1349,7 +1379,7 @@ def _changes(paper: Paper, author_keys: list[str], record: PaperRecord, *, repea
     put("doi", record.doi, replace=False)
 
     authors = None
-    wanted = _author_keys(record)
+    wanted = plan.author_keys
     if wanted and wanted != author_keys and (authoritative or not author_keys):
         authors = record.authors
         if record.more_authors != paper.more_authors:
