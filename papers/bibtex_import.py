@@ -22,6 +22,7 @@ import functools
 import gc
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
@@ -31,7 +32,6 @@ from bibtexparser.middlewares import (
     LatexDecodingMiddleware,
     LibraryMiddleware,
     RemoveEnclosingMiddleware,
-    ResolveStringReferencesMiddleware,
 )
 from bibtexparser.middlewares.names import (
     InvalidNameError,
@@ -68,7 +68,7 @@ ENTRY_TYPES = {
 VENUE_FIELDS = ("journal", "journaltitle", "booktitle", "school", "institution")
 VENUE_FIELDS_LAST = ("publisher", "howpublished")
 # Fields a child entry takes from the entry its `crossref` names, when it lacks them.
-# (Of those a record reads: KeepReadFields has dropped the others by then.)
+# (Of those a record reads: ReadFields has dropped the others by then.)
 INHERITED_FIELDS = ("booktitle", "year", "date", "publisher", "volume", "journal", "journaltitle")
 COLLECTION_TYPES = {"proceedings", "mvproceedings", "book", "mvbook", "collection", "mvcollection"}
 MONTH_MACROS = {
@@ -115,11 +115,14 @@ _ENTRY_HEAD = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s]+)")
 _LATEX = re.compile(r"[\\{}$~]|--")
 # Text whose only LaTeX is grouping braces, ties and dashes is decoded without a parser.
 _NEEDS_PARSER = re.compile(r"[\\$`']")
-_BARE_SPECIAL = re.compile(r"(?<!\\)[%&]")
-# A word the decoder may change (others are copied as is), and LaTeX whose meaning spans
-# words in ways `_decode_in_pieces` does not follow (the whole text is decoded at once).
-_LATEX_WORD = re.compile(r"""(?<!\S)\S*?(?:[\\{}$~'`"%&#^_]|--)\S*""")
+# (The character first, then what precedes it: found in a tenth of the time.)
+_BARE_SPECIAL = re.compile(r"[%&](?<!\\[%&])")
+# What makes a word one the decoder may change (others are copied as is), and LaTeX
+# whose meaning spans words in ways `_decode_in_pieces` does not follow (the whole text
+# is then decoded at once).
+_LATEX_IN_WORD = re.compile(r"""[\\{}$~'`"%&#^_]|--""")
 _NO_SEGMENTS = re.compile(r"\\[(\[\\]|\\begin|\\verb|\$\$")
+_OTHER_SPACE = frozenset(char for char in map(chr, range(0x3001)) if char.isspace()) - {" "}
 _NEXT_CHAR = re.compile(r"\s*(\S?)")
 # A word ending in a control sequence (`\LaTeX`, `\'`, `\`) may take the next as argument;
 # the escaped specials (`\%`, `\&`...) take none.
@@ -281,47 +284,25 @@ def _size(count: int) -> str:
 def _parse_stack():
     # Every middleware works in place (no copies of the library); the author list is
     # split in `_people`, month macros are not needed (a record has no month).
-    return [
-        KeepReadFields(),
-        ResolveStringReferencesMiddleware(allow_inplace_modification=True),
-        ResolveConcatenation(),
-        RemoveEnclosingMiddleware(allow_inplace_modification=True),
-        InheritCrossref(),
-    ]
+    return [ReadFields(), InheritCrossref()]
 
 
-class KeepReadFields(LibraryMiddleware):
-    """Lower-case the field names (`AUTHOR` is `author`; of two names that differ only
-    in case the last is kept, as bibtexparser's NormalizeFieldKeys does) and keep only
-    the fields a record reads: the middlewares after this one then leave out the third
-    of a bibliography's fields nobody reads here (pages, dblp's timestamps...). The
-    entry's text, which export keeps, is not changed."""
+class ReadFields(LibraryMiddleware):
+    """The fields a record reads, as text: in one pass over each entry,
 
-    def __init__(self):
-        super().__init__(allow_inplace_modification=True)
-
-    def transform(self, library: Library) -> Library:
-        for entry in library.entries:
-            kept: dict[str, Field] = {}
-            for entry_field in entry.fields:
-                key = entry_field.key.lower()
-                if key in READ_FIELDS:
-                    entry_field.key = key
-                    kept[key] = entry_field
-            entry.fields = list(kept.values())
-        return library
-
-
-class ResolveConcatenation(LibraryMiddleware):
-    """Resolve `a # " and " # {b}` and macros inside @string definitions.
-
-    bibtexparser 2.1 substitutes a value that is exactly one macro name, with the
-    macro's raw text, and leaves anything with `#` as written. Here every value that
-    is not a single braced or quoted literal is split at its top-level `#` and each
-    piece resolved: literal, number, @string (defined earlier in the file, names
-    case-insensitive) or month macro; the result is braced again for
-    RemoveEnclosingMiddleware.
-    """
+    * field names lower-cased (`AUTHOR` is `author`; of two names that differ only in
+      case the last is kept, as bibtexparser's NormalizeFieldKeys does), and only the
+      fields a record reads kept: the third of a bibliography's fields nobody reads here
+      (pages, dblp's timestamps...) are not worked on. The entry's text, which export
+      keeps, is not changed;
+    * `a # " and " # {b}` concatenations and macros resolved: bibtexparser 2.1
+      substitutes a value that is exactly one macro name, with the macro's raw text,
+      and leaves anything with `#` as written. Here every value that is not a single
+      braced or quoted literal is split at its top-level `#` and each piece resolved:
+      literal, number, @string (names case-insensitive; a macro's own value resolved
+      where it is defined) or month macro;
+    * the enclosing braces or quotes removed, by bibtexparser's RemoveEnclosingMiddleware
+      (entry by entry: run over the library, it would also build the library anew)."""
 
     def __init__(self):
         super().__init__(allow_inplace_modification=True)
@@ -330,11 +311,20 @@ class ResolveConcatenation(LibraryMiddleware):
         strings: dict[str, str] = {}
         for string in library.strings:
             strings[string.key.lower()] = self._resolve(string.value, strings)
+        enclosing = RemoveEnclosingMiddleware(allow_inplace_modification=True)
         for entry in library.entries:
+            kept: dict[str, Field] = {}
             for entry_field in entry.fields:
+                key = entry_field.key.lower()
+                if key not in READ_FIELDS:
+                    continue
+                entry_field.key = key
                 value = entry_field.value
                 if isinstance(value, str) and ("#" in value or value[:1] not in ("{", '"')):
                     entry_field.value = "{" + self._resolve(value, strings) + "}"
+                kept[key] = entry_field
+            entry.fields = list(kept.values())
+            enclosing.transform_entry(entry, library)
         return library
 
     @staticmethod
@@ -615,11 +605,11 @@ def _decode_latex(text: str) -> str:
     escaped = _BARE_SPECIAL.sub(r"\\\g<0>", text)
     value = _decode_in_pieces(escaped)
     if value is None:
-        value = _decode_at_once(escaped)
-    if not value.strip():
+        value = " ".join(_decode_at_once(escaped).split())
+    if not value:
         # A title that is only a macro ({\TUG}) decodes to nothing: keep its source.
-        value = text.replace("{", "").replace("}", "")
-    return " ".join(value.split())
+        value = " ".join(text.replace("{", "").replace("}", "").split())
+    return value
 
 
 def _decode_at_once(text: str) -> str:
@@ -640,11 +630,13 @@ def _decode_in_pieces(text: str) -> str | None:
     a piece is not well-formed: the caller then decodes the whole text at once."""
     if _NO_SEGMENTS.search(text):
         return None
+    if not _single_spaced(text):
+        text = " ".join(text.split())  # (the result is single-spaced in any case)
     parts: list[str] = []
     copied = 0  # text[:copied] is in parts
     start = end = -1  # the piece being built is text[start:end]
     depth, math, last = 0, False, ""
-    for match in _LATEX_WORD.finditer(text):
+    for word_start, word_end in _latex_words(text):
         if start >= 0:
             follows = _NEXT_CHAR.match(text, end)
             if (
@@ -659,9 +651,9 @@ def _decode_in_pieces(text: str) -> str | None:
                 parts.append(decoded)
                 copied, start = end, -1
         if start < 0:
-            parts.append(text[copied : match.start()])
-            start = match.start()
-        last, end = match.group(), match.end()
+            parts.append(text[copied:word_start])
+            start = word_start
+        last, end = text[word_start:word_end], word_end
         index = 0
         while index < len(last):
             char = last[index]
@@ -687,7 +679,32 @@ def _decode_in_pieces(text: str) -> str | None:
         parts.append(decoded)
         copied = end
     parts.append(text[copied:])
-    return " ".join(" ".join(parts).split())
+    # The text between the pieces keeps its single spaces, unless a piece decoded to
+    # nothing (`\relax`).
+    value = "".join(parts)
+    return value if _single_spaced(value) else " ".join(value.split())
+
+
+def _single_spaced(text: str) -> bool:
+    """Whether the text's only whitespace is single spaces between words. (Checked at
+    the speed of a search for a character, not of a split and join.)"""
+    return not (
+        "  " in text
+        or text[:1] == " "
+        or text[-1:] == " "
+        or (not text.isprintable() and any(char in text for char in _OTHER_SPACE))
+    )
+
+
+def _latex_words(text: str) -> Iterator[tuple[int, int]]:
+    """Where the words of `text` (single-spaced) that hold LaTeX start and end."""
+    position = 0
+    while match := _LATEX_IN_WORD.search(text, position):
+        start = text.rfind(" ", 0, match.start()) + 1
+        position = text.find(" ", match.end())
+        if position < 0:
+            position = len(text)
+        yield start, position
 
 
 @functools.lru_cache(maxsize=65536)

@@ -472,6 +472,9 @@ class ShortcutTests(SimpleTestCase):
             "Display $$x + y$$ math and \\begin{em}an environment\\end{em}",
             "unbalanced {brace and } closing",
             "a line \\\\ break",
+            # Whitespace other than single spaces, and a piece that decodes to nothing.
+            "  two  spaces\n and a \\relax  macro\tthat {\\relax} vanishes ",
+            "a\u00a0non-breaking space before \\'e and after\u2003 \\relax",
         ]
         # And every text field of a LaTeX-heavy real file (all its fields: the import
         # reads fewer).
