@@ -14,8 +14,9 @@ project (so both sides start from the same baseline):
 
 * parse: `bibtexparser.parse_string` on the file's text, default parse stack;
 * import: the full import into the configured database, through the code path of
-  `manage.py import_bibtex` (read_bibtex_upload, create_bibtex_job, import_now):
-  decoding, parsing, LaTeX decoding, matching, writes, job progress and report;
+  `manage.py import_bibtex` (parse_bibtex_upload, create_bibtex_run, import_now):
+  decoding, parsing, LaTeX decoding, matching, writes, job progress and report (the
+  entries are read into records batch by batch, inside import_now);
 * re-import: the same file again, which must change nothing (checked: no paper
   created, updated or flagged, and a digest of every catalog row is unchanged).
 
@@ -407,21 +408,19 @@ def worker(mode: str, path: Path) -> dict:
     baseline = _peak_kb()
     started = time.perf_counter()
     # What `manage.py import_bibtex FILE` does, minus printing the report.
-    result = services.read_bibtex_upload(data=data, filename=path.name)
+    parsed = services.parse_bibtex_upload(data=data, filename=path.name)
     read = time.perf_counter()
-    job = services.create_bibtex_job(
-        records=result.records, errors=result.errors, filename=path.name, keep_records=False
-    )
+    job = services.create_bibtex_run(parsed=parsed, filename=path.name)
     created = time.perf_counter()
-    del result
+    del parsed
     job = services.import_now(job=job)
     seconds = time.perf_counter() - started
     peak = _peak_kb()
     figures = {
         "seconds": seconds,
         "phases": {
-            "read_bibtex": read - started,
-            "create_bibtex_job": created - read,
+            "parse_bibtex": read - started,
+            "create_bibtex_run": created - read,
             "import_now": seconds - (created - started),
         },
         "memory_kb": peak - baseline,

@@ -148,6 +148,15 @@ class BibtexResult:
     encoding: str = "utf-8"
 
 
+@dataclass
+class ParsedBibtex:
+    """A BibTeX file parsed, its entries not yet read into records (see `read_entry`)."""
+
+    entries: list[Entry] = field(default_factory=list)  # in file order
+    errors: list[ItemError] = field(default_factory=list)  # blocks not parsed, in line order
+    encoding: str = "utf-8"
+
+
 def read_bibtex(*, data: bytes, filename: str = "") -> BibtexResult:
     """Read a BibTeX file into one record per entry with a title.
 
@@ -162,33 +171,46 @@ def read_bibtex(*, data: bytes, filename: str = "") -> BibtexResult:
     bytes that are not text in those encodings (e.g. UTF-16 without a BOM); both are
     BibtexRefused with a message naming the problem.
     """
+    with gc_paused():
+        parsed = parse_bibtex(data=data, filename=filename)
+        result = BibtexResult(errors=parsed.errors, encoding=parsed.encoding)
+        # Each entry is let go once it is a record: the parsed file and the records are
+        # never both held in full (peak memory is the parse's, not the parse's and more).
+        entries = parsed.entries
+        del parsed
+        entries.reverse()
+        while entries:
+            read = read_entry(entries.pop())
+            if isinstance(read, PaperRecord):
+                result.records.append(read)
+            else:
+                result.errors.append(read)
+    result.errors.sort(key=lambda error: error.line or 0)
+    return result
+
+
+def parse_bibtex(*, data: bytes, filename: str = "") -> ParsedBibtex:
+    """The first half of `read_bibtex` (which see): decode and parse the file. Its
+    entries are read into records by `read_entry`, all at once or as they are needed."""
     name = filename or "the file"
     limit = settings.BIBTEX_MAX_BYTES
     if len(data) > limit:
         raise FileTooLarge(f"{name} is {_size(len(data))}; the limit is {_size(limit)}")
     with gc_paused():
-        return _read(*decode(data, name))  # (no name left holding the text: see _read)
+        return _parse(*decode(data, name))  # (no name left holding the text: see _parse)
 
 
-def _read(text: str, encoding: str) -> BibtexResult:
+def _parse(text: str, encoding: str) -> ParsedBibtex:
     library = bibtexparser.parse_string(text, parse_stack=_parse_stack())
     del text  # the blocks hold their own text
-    result = BibtexResult(encoding=encoding)
-    result.errors = [_failed_block_error(block) for block in library.failed_blocks]
-    # Each entry is let go once it is a record: the parsed file and the records are
-    # never both held in full (peak memory is the parse's, not the parse's and more).
-    entries = library.entries
-    del library
-    entries.reverse()
-    while entries:
-        entry = entries.pop()
-        record = _record(entry)
-        if record.title:
-            result.records.append(record)
-        else:
-            result.errors.append(_error(entry, entry.key, "no title"))
-    result.errors.sort(key=lambda error: error.line or 0)
-    return result
+    errors = [_failed_block_error(block) for block in library.failed_blocks]
+    return ParsedBibtex(entries=library.entries, errors=errors, encoding=encoding)
+
+
+def read_entry(entry: Entry) -> PaperRecord | ItemError:
+    """The entry's record, or the error saying that it has no title."""
+    record = _record(entry)
+    return record if record.title else _error(entry, entry.key, "no title")
 
 
 _gc_lock = threading.Lock()

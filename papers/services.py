@@ -1173,7 +1173,8 @@ class _AnyOf(In):
     """`column IN (values)`, which PostgreSQL receives as `column IN (SELECT
     unnest(%s::type[]))`: one array parameter rather than thousands, each quoted by the
     client, and a join in any plan (a prepared statement's generic plan for
-    `= ANY(%s)` compares each row with each element)."""
+    `= ANY(%s)` compares each row with each element). Strings are sent as one text
+    the server splits into the array."""
 
     def get_prep_lookup(self):
         return list(self.rhs)  # values the import made plain: no per-value preparing
@@ -1181,7 +1182,18 @@ class _AnyOf(In):
     def as_postgresql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         array = f"{self.lhs.output_field.cast_db_type(connection)}[]"
-        return f"{lhs} IN (SELECT unnest(%s::{array}))", (*lhs_params, list(self.rhs))
+        values = list(self.rhs)
+        if all(type(value) is str and value for value in values):
+            text = _SEPARATOR.join(values)
+            if text.count(_SEPARATOR) == len(values) - 1:  # (no value holds it)
+                # Strings as one text the server splits: psycopg quotes an array's
+                # elements one by one, in Python (a tenth of an import's lookups).
+                sql = f"{lhs} IN (SELECT unnest(string_to_array(%s, %s)::{array}))"
+                return sql, (*lhs_params, text, _SEPARATOR)
+        return f"{lhs} IN (SELECT unnest(%s::{array}))", (*lhs_params, values)
+
+
+_SEPARATOR = "\x1f"  # (ASCII's unit separator: no key, DOI or identifier holds it)
 
 
 _SIMILAR = "same title, year and first author"
@@ -1441,44 +1453,74 @@ def create_bibtex_job(
     text: str = "",
     filename: str = "",
     created_by=None,
-    keep_records: bool = True,
 ) -> ImportJob:
     """An import job for parsed BibTeX: one item per entry, then one per block the
-    parser could not read (with its line and excerpt).
-
-    The job row keeps the records (as JSON, about twice the file's size) for the
-    preview -> confirm flow, which runs them in a later request or task. A job run at
-    once in this process (`import_now` without dry_run: the command) does not need
-    that copy: with `keep_records=False` its items are only in memory (`job.items`,
-    records as they are) and the row stores none; its report is stored as usual."""
-    encode = record_to_json if keep_records else None
+    parser could not read (with its line and excerpt). The job row keeps the records
+    (as JSON, about twice the file's size) for the preview -> confirm flow, which runs
+    them in a later request or task."""
     items = [
         {
             "input": record.citation_key or record.title[:80],
             "line": None,
             "kind": "bibtex",
-            "record": encode(record) if encode else record,
+            "record": record_to_json(record),
         }
         for record in records
     ]
-    for error in errors:
-        excerpt = f" ({error.excerpt.strip()[:80]})" if error.excerpt.strip() else ""
-        items.append(
-            {
-                "input": error.input or (f"line {error.line}" if error.line else "?"),
-                "line": error.line,
-                "kind": "bibtex",
-                "error": f"{error.reason}{excerpt}",
-            }
-        )
+    items += [_error_item(error) for error in errors]
     return _new_job(
         kind=ImportJob.Kind.BIBTEX,
         input_text=text,
         filename=filename,
         items=items,
         created_by=created_by,
-        store_items=keep_records,
     )
+
+
+def create_bibtex_run(*, parsed: bibtex_import.ParsedBibtex, filename: str = "") -> ImportJob:
+    """An import job for a parsed BibTeX file that is run at once in this process
+    (`import_now`, without a preview: the command). Its items are only in memory, the
+    row stores none (its report is stored as usual), and each entry is read into its
+    record when the import reaches its batch: the reading of one batch overlaps the
+    writing of the one before (see `_import_batches`), and the entries and the records
+    are never all held at once. An entry without a title fails where it is; then come
+    the blocks the parser could not read."""
+    items: list[dict] = [
+        {"input": entry.key, "line": None, "kind": "bibtex", "entry": entry}
+        for entry in parsed.entries
+    ]
+    items += [_error_item(error) for error in parsed.errors]
+    return _new_job(
+        kind=ImportJob.Kind.BIBTEX,
+        input_text="",
+        filename=filename,
+        items=items,
+        created_by=None,
+        store_items=False,
+    )
+
+
+def _error_item(error: ItemError) -> dict:
+    excerpt = f" ({error.excerpt.strip()[:80]})" if error.excerpt.strip() else ""
+    return {
+        "input": error.input or (f"line {error.line}" if error.line else "?"),
+        "line": error.line,
+        "kind": "bibtex",
+        "error": f"{error.reason}{excerpt}",
+    }
+
+
+def _read_entries(items: list[dict]) -> None:
+    """Read the BibTeX entries these items hold (see create_bibtex_run) into their
+    records, or their errors."""
+    for item in items:
+        if "entry" in item:
+            read = bibtex_import.read_entry(item.pop("entry"))
+            if isinstance(read, PaperRecord):
+                item["input"] = read.citation_key or read.title[:80]
+                item["record"] = read
+            else:
+                item.update(_error_item(read))
 
 
 def _new_job(*, kind, input_text, items, created_by, filename="", store_items=True) -> ImportJob:
@@ -1644,8 +1686,16 @@ class _job_guard:
 
 
 def _to_fetch(job: ImportJob) -> list[int]:
-    """The indexes of the items that still need fetching (neither record nor error)."""
-    return [i for i, item in enumerate(job.items) if "record" not in item and "error" not in item]
+    """The indexes of the identifier items that still need fetching (neither record nor
+    error)."""
+    return [
+        i
+        for i, item in enumerate(job.items)
+        if item["kind"] in _FETCHED_KINDS and "record" not in item and "error" not in item
+    ]
+
+
+_FETCHED_KINDS = frozenset({"arxiv", "doi"})
 
 
 def _fetch_items(job: ImportJob) -> None:
@@ -1764,6 +1814,7 @@ def _import_batches(importer: _Importer, items: list[dict], report, *, batch_siz
     try:
         for start in range(0, len(items), batch_size):
             numbered = list(enumerate(items[start : start + batch_size], start=start + 1))
+            _read_entries(items[start : start + batch_size])
             records = {
                 n: record_from_json(item["record"]) for n, item in numbered if "record" in item
             }
@@ -1911,6 +1962,12 @@ def read_bibtex_upload(*, data: bytes, filename: str = "") -> bibtex_import.Bibt
     """Parse uploaded or pasted BibTeX. Raises BibtexRefused (too large, undecodable)
     for input refused as a whole; blocks it could not parse are in `errors`."""
     return bibtex_import.read_bibtex(data=data, filename=filename)
+
+
+def parse_bibtex_upload(*, data: bytes, filename: str = "") -> bibtex_import.ParsedBibtex:
+    """Like read_bibtex_upload, with the entries not yet read into records: for
+    `create_bibtex_run`."""
+    return bibtex_import.parse_bibtex(data=data, filename=filename)
 
 
 # -- one item, for the "add a reading by pasting" feature -----------------------------

@@ -156,25 +156,28 @@ class ImportCommandTests(TestCase):
             path = Path(tmp) / "refs.bib"
             path.write_text(
                 "@article{ok, title={A Fine Paper}, author={Ada Lovelace}, year={1843}}\n"
+                "@misc{untitled, author={Nobody}, year={2020}}\n"
                 "@article{bad, title={No closing brace\n",
                 encoding="utf-8",
             )
             out = io.StringIO()
-            with self.assertRaisesMessage(CommandError, "1 of 2 items failed"):
+            with self.assertRaisesMessage(CommandError, "2 of 3 items failed"):
                 call_command("import_bibtex", str(path), stdout=out)
             paper = Paper.objects.get()
             self.assertEqual(
                 out.getvalue().splitlines(),
                 [
                     f"   1. ok -> created #{paper.pk} “A Fine Paper”",
-                    "   2. bad (line 2) -> failed: BibTeX syntax error: Unexpectedly reached end "
+                    "   2. untitled (line 2) -> failed: no title "
+                    "(@misc{untitled, author={Nobody}, year={2020}})",
+                    "   3. bad (line 3) -> failed: BibTeX syntax error: Unexpectedly reached end "
                     "of file. (@article{bad, title={No closing brace)",
                     "1 created, 0 updated, 0 unchanged, 0 duplicates, 0 possible duplicates, "
-                    "1 failed",
+                    "2 failed",
                 ],
             )
             # Once more: nothing changes.
-            with self.assertRaisesMessage(CommandError, "1 of 2 items failed"):
+            with self.assertRaisesMessage(CommandError, "2 of 3 items failed"):
                 call_command("import_bibtex", str(path), stdout=io.StringIO())
             self.assertEqual(list(Paper.objects.all()), [paper])
 

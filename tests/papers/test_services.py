@@ -6,7 +6,7 @@ import datetime
 from unittest import mock
 
 import responses
-from django.db import connection
+from django.db import connection, models
 from django.test import SimpleTestCase, TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from responses import matchers
@@ -639,6 +639,28 @@ class ImportRecordsTests(TestCase):
         results = services.import_records(records=[LORA, FLASH], dry_run=True)
         self.assertEqual([r.outcome for r in results], ["created", "updated"])
         self.assertEqual(snapshot(), before)
+
+
+class AnyOfTests(TestCase):
+    """The import's bulk lookup (`column IN` a list sent as one parameter)."""
+
+    def test_finds_each_value_whatever_it_holds(self):
+        values = ["plain", 'with,comma and {braces} "quotes"', "unit\x1fseparator", ""]
+        papers = {
+            value: make_paper(f"Paper {n}", citation_key=value) for n, value in enumerate(values)
+        }
+        others = make_paper("Another paper", citation_key="another")
+
+        def found(wanted):
+            lookup = services._AnyOf(models.F("citation_key"), wanted)
+            return set(Paper.objects.filter(lookup).values_list("pk", flat=True))
+
+        self.assertEqual(found(values[:2]), {papers[v].pk for v in values[:2]})
+        # A value holding the separator, or an empty one, is sent as an array instead.
+        self.assertEqual(found(values), {papers[v].pk for v in values})
+        self.assertEqual(found(["unit"]), set())
+        self.assertNotIn(others.pk, found(values))
+        self.assertEqual(found([]), set())
 
 
 class DismissTests(TestCase):

@@ -215,6 +215,44 @@ class WriteBehindImportTests(TransactionTestCase):
             [stored[entry["title"]] for entry in job.report],
         )
 
+    def test_a_bibtex_run_reads_each_batch_of_entries_as_it_reaches_them(self):
+        text = (
+            "@article{alpha, title={Alpha}, author={Xu Li and Yan Wu}, doi={10.1000/alpha}}\n"
+            "@misc{untitled, author={Nobody}}\n"
+            "@article{beta, title={Beta}, author={Yan Wu and Zoe Kim}, year={2022}}\n"
+            "@article{again, title={Alpha}, author={Xu Li}, doi={10.1000/ALPHA}}\n"
+            "@article{broken, title={No closing brace\n"
+        )
+        parsed = services.parse_bibtex_upload(data=text.encode(), filename="refs.bib")
+        job = services.create_bibtex_run(parsed=parsed, filename="refs.bib")
+        # (Entries are not records yet: each batch reads its own.)
+        self.assertEqual(sum("entry" in item for item in job.items), 4)
+        with mock.patch.object(services, "_BATCH", 2):
+            services.import_now(job=job)
+        job.refresh_from_db()
+        self.assertEqual(
+            (job.status, job.total, job.created_count, job.duplicate_count, job.failed_count),
+            ("done", 5, 2, 1, 2),
+        )
+        self.assertEqual(
+            [(e["n"], e["input"], e["line"], e["outcome"], e["title"]) for e in job.report],
+            [
+                (1, "alpha", None, "created", "Alpha"),
+                (2, "untitled", 2, "failed", ""),
+                (3, "beta", None, "created", "Beta"),
+                (4, "again", None, "duplicate", "Alpha"),
+                (5, "broken", 5, "failed", ""),
+            ],
+        )
+        self.assertEqual(job.report[1]["reason"], "no title (@misc{untitled, author={Nobody}})")
+        self.assertEqual(
+            {
+                paper.title: [a.name for a in paper.ordered_authors]
+                for paper in Paper.objects.with_authors()
+            },
+            {"Alpha": ["Xu Li", "Yan Wu"], "Beta": ["Yan Wu", "Zoe Kim"]},
+        )
+
     def test_a_run_that_fails_reports_what_the_writer_committed(self):
         admin = make_user(is_staff=True)
         job = services.create_bibtex_job(

@@ -29,18 +29,24 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc.strerror or exc}") from None
         try:
-            result = services.read_bibtex_upload(data=data, filename=path.name)
+            if dry_run:
+                # The preview's job stores the records, for its confirmation later.
+                read = services.read_bibtex_upload(data=data, filename=path.name)
+                found = bool(read.records or read.errors)
+            else:
+                # A run at once reads the entries into records as it imports them.
+                parsed = services.parse_bibtex_upload(data=data, filename=path.name)
+                found = bool(parsed.entries or parsed.errors)
         except services.BibtexRefused as exc:
             raise CommandError(f"{file}: {exc}") from None
-        if not result.records and not result.errors:
+        if not found:
             raise CommandError(f"{file}: no BibTeX entries found")
-        # A run at once keeps the records in memory only; a dry run's job stores them
-        # for its confirmation later.
-        job = services.create_bibtex_job(
-            records=result.records,
-            errors=result.errors,
-            filename=path.name,
-            keep_records=dry_run,
-        )
-        del result
+        if dry_run:
+            job = services.create_bibtex_job(
+                records=read.records, errors=read.errors, filename=path.name
+            )
+            del read
+        else:
+            job = services.create_bibtex_run(parsed=parsed, filename=path.name)
+            del parsed
         report_and_exit(self, services.import_now(job=job, dry_run=dry_run))
