@@ -61,11 +61,19 @@ def bibtex_name(display_name: str, *, organisation: bool = False) -> str:
 
 def make_citation_key(*, first_author: str, year: int | None, title: str) -> str:
     """A readable key in the common 'family year first-word' style: dao2022flashattention."""
-    family = fold(first_author).split()[-1] if fold(first_author) else "anon"
-    stop = {"a", "an", "the", "on", "of", "for", "to", "in", "and", "towards", "toward"}
-    words = [w for w in fold(title).split() if w not in stop] or ["paper"]
-    key = f"{family}{year or ''}{words[0]}"
-    return re.sub(r"[^a-z0-9]", "", key.encode("ascii", "ignore").decode())[:60] or "paper"
+    author = fold(first_author)
+    family = author.rpartition(" ")[2] if author else "anon"
+    first = next((word for word in fold(title).split() if word not in _STOP_WORDS), "paper")
+    key = f"{family}{year or ''}{first}"
+    if not (key.isascii() and key.isalnum() and key.islower()):
+        key = _NOT_IN_KEY.sub("", key.encode("ascii", "ignore").decode())
+    return key[:60] or "paper"
+
+
+_STOP_WORDS = frozenset(
+    {"a", "an", "the", "on", "of", "for", "to", "in", "and", "towards", "toward"}
+)
+_NOT_IN_KEY = re.compile(r"[^a-z0-9]")
 
 
 def paper_entry(paper) -> Entry:

@@ -111,6 +111,10 @@ _DECLARED_ENCODING = re.compile(r"(?:coding[:=]|% Encoding:)\s*([-\w.]+)", re.IG
 # Words of letters, digits and . ' - (the first a letter), between BibTeX's spaces.
 _CAPITALISED = re.compile(r"[ \t\n\r]*[^\W\d_][\w.'-]*(?:[ \t\n\r]+[^\W\d_][\w.'-]*)*[ \t\n\r]*")
 _AND = re.compile(r"[ \t\n\r]+[aA][nN][dD][ \t\n\r]+")
+# An escaped blank, brace or backslash (which may change where an author list splits),
+# and a braced group holding no other.
+_ESCAPED_STRUCTURE = re.compile(r"\\[ \t\n\r{}\\]")
+_BRACE_GROUP = re.compile(r"\{[^{}]*\}")
 _ENTRY_HEAD = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s]+)")
 _LATEX = re.compile(r"[\\{}$~]|--")
 # Text whose only LaTeX is grouping braces, ties and dashes is decoded without a parser.
@@ -465,11 +469,28 @@ def _person(text: str) -> tuple[str, bool]:
 
 def _split_names(value: str) -> list[str]:
     """The names of an author list: bibtexparser's split_multiple_persons_names, whose
-    character-by-character scan is only needed for braces and escapes."""
-    if "{" in value or "}" in value or "\\" in value:
+    character-by-character scan is only needed where braces or escapes change where
+    it splits. An escape (a backslash and the character after it) is invisible to
+    that scan, and "and" inside braces does not split: a list whose names, split at
+    every "and", each have their braces paired up and their escapes inside them
+    (`Mart{\\'\\i}n`, `{Google Brain}`), is split where the scan splits it."""
+    stripped = value.strip(" \r\n\t")
+    names = _AND.split(stripped) if stripped else []
+    if ("{" in value or "}" in value or "\\" in value) and (
+        _ESCAPED_STRUCTURE.search(value) or not all(map(_plain_outside_braces, names))
+    ):
         return split_multiple_persons_names(value)
-    value = value.strip(" \r\n\t")
-    return _AND.split(value) if value else []
+    return names
+
+
+def _plain_outside_braces(name: str) -> bool:
+    """Whether each brace of the name is closed after it opens, within the name, and
+    its escapes are all inside braces."""
+    if "{" in name or "}" in name:
+        count = 1
+        while count:
+            name, count = _BRACE_GROUP.subn("", name)
+    return not ("{" in name or "}" in name or "\\" in name)
 
 
 def _name_parts(text: str) -> tuple[tuple[str, ...], ...]:

@@ -1098,9 +1098,10 @@ def _insert_new(model: type[models.Model], objs: list[models.Model]) -> None:
 
     with connection.wrap_database_errors, connection.cursor() as cursor:
         _copy(cursor, meta.db_table, [meta.pk.column, *[f.column for f in fields]], rows())
+    alias = connection.alias  # (a lookup in the connection handler's thread locals)
     for obj in objs:
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = alias
 
 
 def _draw_ids(model: type[models.Model], objs: list[models.Model]) -> None:

@@ -544,6 +544,18 @@ class ShortcutTests(SimpleTestCase):
             "{Simon and Schuster} and Ann",
             "A and\\ B",
             "",
+            # Braces and escapes: split by the same rule when the braces pair up in
+            # each name, by bibtexparser's scan otherwise.
+            'Mart{\\\'\\i}n Abadi and {Google Brain Team} and J{\\"o}rg M{\\"u}ller',
+            "{\\L}ukasz Kaiser and Ji{\\v{r}}{\\'\\i} Matas and {{OpenAI}}",
+            "A{ and }B and C",
+            "}A{ and B",
+            "A and {B and C} and {D} and{E}",
+            "A and \\'Etienne and B",
+            "A\\ and B and C\\{ and D\\} and E\\\\ and F",
+            "Jos\\'e and Ren\\'e",
+            "x \\'and y and z\n\\band w and a\\'nd b",  # escapes joining an "and"
+            "A and \\' B",
         ]
         for value in lists:
             with self.subTest(value=value):
