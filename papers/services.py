@@ -1085,19 +1085,20 @@ def _insert_new(model: type[models.Model], objs: list[models.Model]) -> None:
     meta = model._meta
     fields, values, special, stamped = _copy_fields(model)
     now = timezone.now()
+    for obj in objs:
+        for f in stamped:
+            setattr(obj, f.attname, now)
 
     def rows():
         for obj in objs:
             row = [obj.pk, *values(obj)]
             for index, f in special:
                 row[index] = f.pre_save(obj, True)
-            for index, f in stamped:
-                row[index] = now
-                setattr(obj, f.attname, now)
             yield row
 
+    rows = rows() if special else ((obj.pk, *values(obj)) for obj in objs)
     with connection.wrap_database_errors, connection.cursor() as cursor:
-        _copy(cursor, meta.db_table, [meta.pk.column, *[f.column for f in fields]], rows())
+        _copy(cursor, meta.db_table, [meta.pk.column, *[f.column for f in fields]], rows)
     alias = connection.alias  # (a lookup in the connection handler's thread locals)
     for obj in objs:
         obj._state.adding = False
@@ -1127,17 +1128,21 @@ def _copy_fields(model: type[models.Model]):
     values off an instance at once; (position in the row, field) for those whose
     pre_save does more than read the value, other than auto_now timestamps: what each
     field's pre_save(obj, add=True) gives, as Model.save and bulk_create take it; and
-    (position, field) for the timestamps, which take the time of the insert (one time
-    for the rows inserted together)."""
+    the auto_now timestamps, which take the time of the insert (one time for the rows
+    inserted together). A date without auto_now reads its value, as a plain field."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     special, stamped = [], []
     for index, f in enumerate(fields, start=1):
-        if type(f).pre_save is models.Field.pre_save:
+        pre_save = type(f).pre_save
+        if pre_save is models.Field.pre_save:
             continue
-        timestamp = type(f).pre_save is models.DateTimeField.pre_save and (
-            f.auto_now or f.auto_now_add
-        )
-        (stamped if timestamp else special).append((index, f))
+        if pre_save in (models.DateField.pre_save, models.DateTimeField.pre_save):
+            if not (f.auto_now or f.auto_now_add):
+                continue
+            if pre_save is models.DateTimeField.pre_save:
+                stamped.append(f)
+                continue
+        special.append((index, f))
     values = operator.attrgetter(*[f.attname for f in fields])
     if len(fields) == 1:
         values = lambda obj, get=values: (get(obj),)  # noqa: E731
@@ -1286,7 +1291,7 @@ def _clean(record: PaperRecord) -> _Plan:
     # A name with no letter or digit ("?", "-") has no key to match it by: dropped.
     authors, organisations, people, keys = [], set(), [], set()
     for index, name in enumerate(record.authors):
-        name = _single_spaced(name)
+        name = " ".join(name.split())  # (_single_spaced, inline: tens of thousands)
         key = _author_key(name) if name else ""
         if not key:
             if name:
@@ -1813,9 +1818,9 @@ def _import_batches(importer: _Importer, items: list[dict], report, *, batch_siz
     inflight: _Batch | None = None  # the batch the writer is writing
 
     try:
-        for start in range(0, len(items), batch_size):
-            numbered = list(enumerate(items[start : start + batch_size], start=start + 1))
-            _read_entries(items[start : start + batch_size])
+        for start, end in _batch_bounds(len(items), batch_size, quarters=writer is not None):
+            _read_entries(items[start:end])
+            numbered = list(enumerate(items[start:end], start=start + 1))
             records = {
                 n: record_from_json(item["record"]) for n, item in numbered if "record" in item
             }
@@ -1864,6 +1869,18 @@ def _import_batches(importer: _Importer, items: list[dict], report, *, batch_siz
                     report(inflight.outcomes())
             finally:
                 writer.close()
+
+
+def _batch_bounds(count: int, size: int, *, quarters: bool) -> list[tuple[int, int]]:
+    """(start, end) of each batch of `count` items. With `quarters` (written behind),
+    the first batch and the last are a quarter of the others: the first is matched
+    while nothing is being written yet, the last written while nothing is left to
+    match."""
+    edge = size // 4 if quarters and count > 2 * size else 0
+    bounds = [(0, edge)] if edge else []
+    middle_end = count - edge
+    bounds += [(s, min(s + size, middle_end)) for s in range(edge, middle_end, size)]
+    return bounds + ([(middle_end, count)] if edge else [])
 
 
 def import_records(

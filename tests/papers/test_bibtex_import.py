@@ -475,6 +475,7 @@ class ShortcutTests(SimpleTestCase):
             # Whitespace other than single spaces, and a piece that decodes to nothing.
             "  two  spaces\n and a \\relax  macro\tthat {\\relax} vanishes ",
             "a\u00a0non-breaking space before \\'e and after\u2003 \\relax",
+            "well-known trade-offs -- pages 3--5, a---b and $x$-y \\'e-mail",
         ]
         # And every text field of a LaTeX-heavy real file (all its fields: the import
         # reads fewer).

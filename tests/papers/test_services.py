@@ -641,6 +641,26 @@ class ImportRecordsTests(TestCase):
         self.assertEqual(snapshot(), before)
 
 
+class BatchBoundsTests(SimpleTestCase):
+    def test_batches_cover_every_item_once_with_quarter_edges_when_written_behind(self):
+        self.assertEqual(
+            services._batch_bounds(2600, 1000, quarters=True),
+            [(0, 250), (250, 1250), (1250, 2250), (2250, 2350), (2350, 2600)],
+        )
+        self.assertEqual(
+            services._batch_bounds(2600, 1000, quarters=False),
+            [(0, 1000), (1000, 2000), (2000, 2600)],
+        )
+        # Small imports, and small batches, are cut in equal batches.
+        self.assertEqual(
+            services._batch_bounds(1500, 1000, quarters=True), [(0, 1000), (1000, 1500)]
+        )
+        self.assertEqual(
+            services._batch_bounds(7, 2, quarters=True), [(0, 2), (2, 4), (4, 6), (6, 7)]
+        )
+        self.assertEqual(services._batch_bounds(0, 1000, quarters=True), [])
+
+
 class AnyOfTests(TestCase):
     """The import's bulk lookup (`column IN` a list sent as one parameter)."""
 
