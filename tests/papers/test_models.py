@@ -1,4 +1,6 @@
-from django.db import IntegrityError, transaction
+import unittest
+
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.test import SimpleTestCase, TestCase
 
 from papers.models import Author, Authorship, Paper
@@ -104,3 +106,20 @@ class NormalizeTests(SimpleTestCase):
 
     def test_author_key(self):
         self.assertEqual(author_key("Martín Abadi"), author_key("Martin  Abadi"))
+
+
+@unittest.skipUnless(connection.vendor == "postgresql", "PostgreSQL's TOAST compression")
+class ImportJobStorageTests(TestCase):
+    def test_job_documents_are_compressed_with_lz4_where_the_server_has_it(self):
+        with connection.cursor() as cursor:
+            try:
+                with transaction.atomic():
+                    cursor.execute("CREATE TEMPORARY TABLE lz4_probe (t text COMPRESSION lz4)")
+            except DatabaseError:
+                self.skipTest("this PostgreSQL is built without lz4")
+            cursor.execute(
+                "SELECT attname, attcompression FROM pg_attribute "
+                "WHERE attrelid = 'papers_importjob'::regclass AND attcompression <> '' "
+                "ORDER BY attname"
+            )
+            self.assertEqual(cursor.fetchall(), [("items", "l"), ("preview", "l"), ("report", "l")])
