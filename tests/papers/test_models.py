@@ -109,8 +109,8 @@ class NormalizeTests(SimpleTestCase):
 
 
 @unittest.skipUnless(connection.vendor == "postgresql", "PostgreSQL's TOAST compression")
-class ImportJobStorageTests(TestCase):
-    def test_job_documents_are_compressed_with_lz4_where_the_server_has_it(self):
+class StorageTests(TestCase):
+    def test_long_texts_and_job_documents_are_compressed_with_lz4_where_the_server_has_it(self):
         with connection.cursor() as cursor:
             try:
                 with transaction.atomic():
@@ -118,8 +118,17 @@ class ImportJobStorageTests(TestCase):
             except DatabaseError:
                 self.skipTest("this PostgreSQL is built without lz4")
             cursor.execute(
-                "SELECT attname, attcompression FROM pg_attribute "
-                "WHERE attrelid = 'papers_importjob'::regclass AND attcompression <> '' "
-                "ORDER BY attname"
+                "SELECT attrelid::regclass::text, attname, attcompression FROM pg_attribute "
+                "WHERE attrelid IN ('papers_importjob'::regclass, 'papers_paper'::regclass) "
+                "AND attcompression <> '' ORDER BY 1, 2"
             )
-            self.assertEqual(cursor.fetchall(), [("items", "l"), ("preview", "l"), ("report", "l")])
+            self.assertEqual(
+                cursor.fetchall(),
+                [
+                    ("papers_importjob", "items", "l"),
+                    ("papers_importjob", "preview", "l"),
+                    ("papers_importjob", "report", "l"),
+                    ("papers_paper", "abstract", "l"),
+                    ("papers_paper", "source_bibtex", "l"),
+                ],
+            )
