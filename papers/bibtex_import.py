@@ -466,7 +466,12 @@ def _person(text: str) -> tuple[str, bool]:
     """One name of an author list, as BibTeX writes it, to its display form. A name
     bibtexparser's strict mode refuses (a trailing comma: `Ram{\\'o}n y {C}ajal,
     Santiago,`) is split leniently instead of failing its entry."""
-    return _display_name(*_name_parts(text))
+    first, von, last, jr = parts = _name_parts(text)
+    if any(chars in text for chars in _LATEX_CHARS):
+        return _display_name(*parts)
+    # No LaTeX to decode, no braces to make an organisation: the parts, joined.
+    name = " ".join(part for part in (*first, *von, *last) if part)
+    return (f"{name}, {' '.join(jr)}" if jr else name), False
 
 
 def _split_names(value: str) -> list[str]:
