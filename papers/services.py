@@ -232,7 +232,7 @@ def record_from_json(data: dict | PaperRecord) -> PaperRecord:
 # -- results ------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class ItemResult:
     """What happened to one input item.
 
@@ -324,7 +324,7 @@ class _ItemFailed(Exception):
     """One item cannot be written; the message is shown to the user as is."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Known:
     """A paper the import knows: loaded from the catalog or written by this import."""
 
