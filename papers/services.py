@@ -671,10 +671,13 @@ class _Importer:
         try:
             with transaction.atomic():
                 results = [self._checked(record, number=n) for n, record, _, _ in batch.entries]
-                if write_behind and not self.wrote_here:
-                    batch.rows = self._take_rows()
-                else:
+                take = write_behind and not self.wrote_here
+                if not take:
                     self._flush()
+            if take:
+                # (After the transaction, which then had nothing to do: the ids are drawn
+                # from sequences, which no transaction holds.)
+                batch.rows = self._take_rows()
         except DatabaseError:
             logger.info("import batch refused by the database: retrying item by item")
             catalog.undo(batch.journal)
@@ -968,8 +971,7 @@ class _Importer:
         the catalog told they are in (the writer's failure is undone with the batch)."""
         rows = self._pending_rows()
         if rows is not None:
-            _draw_ids(Author, rows.authors)
-            _draw_ids(Paper, [known.paper for known in rows.papers])
+            _draw_ids((Author, rows.authors), (Paper, [known.paper for known in rows.papers]))
             self._written(rows)
         return rows
 
@@ -1081,7 +1083,7 @@ def _insert_new(model: type[models.Model], objs: list[models.Model]) -> None:
         model.objects.bulk_create(objs)
         return
     if objs[0].pk is None:
-        _draw_ids(model, objs)
+        _draw_ids((model, objs))
     meta = model._meta
     fields, values, special, stamped = _copy_fields(model)
     now = timezone.now()
@@ -1105,20 +1107,33 @@ def _insert_new(model: type[models.Model], objs: list[models.Model]) -> None:
         obj._state.db = alias
 
 
-def _draw_ids(model: type[models.Model], objs: list[models.Model]) -> None:
-    """Give new instances the ids an insert would, from the table's sequence
-    (PostgreSQL), before they are inserted."""
-    if not objs:
+_DRAW_IDS = (
+    "(WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq) "
+    "SELECT %s::integer, nextval(s.seq) FROM s, generate_series(1, %s))"
+)
+
+
+def _draw_ids(*groups: tuple[type[models.Model], list[models.Model]]) -> None:
+    """Give new instances, (model, instances) group by group, the ids an insert would,
+    from their tables' sequences (PostgreSQL), before they are inserted: one query."""
+    groups = tuple((model, objs) for model, objs in groups if objs)
+    if not groups:
         return
-    meta = model._meta
+    quote = connection.ops.quote_name
+    # (Each sequence's name looked up once, not once per id: a tenth of the time.)
+    sql = " UNION ALL ".join([_DRAW_IDS] * len(groups))
+    params = [
+        value
+        for index, (model, objs) in enumerate(groups)
+        for value in (quote(model._meta.db_table), model._meta.pk.column, index, len(objs))
+    ]
     with connection.wrap_database_errors, connection.cursor() as cursor:
-        # (The sequence's name looked up once, not once per id: a tenth of the time.)
-        cursor.execute(
-            "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq) "
-            "SELECT nextval(s.seq) FROM s, generate_series(1, %s)",
-            [connection.ops.quote_name(meta.db_table), meta.pk.column, len(objs)],
-        )
-        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+        cursor.execute(sql, params)
+        ids = [[] for _ in groups]
+        for index, pk in cursor.fetchall():
+            ids[index].append(pk)
+    for (_, objs), drawn in zip(groups, ids, strict=True):
+        for obj, pk in zip(objs, drawn, strict=True):
             obj.pk = pk
 
 
