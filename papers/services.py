@@ -1100,7 +1100,8 @@ def _insert_new(model: type[models.Model], objs: list[models.Model]) -> None:
 
     rows = rows() if special else ((obj.pk, *values(obj)) for obj in objs)
     with connection.wrap_database_errors, connection.cursor() as cursor:
-        _copy(cursor, meta.db_table, [meta.pk.column, *[f.column for f in fields]], rows)
+        columns = [meta.pk.column, *[f.column for f in fields]]
+        _copy(cursor, meta.db_table, columns, rows, types=_column_types(model))
     alias = connection.alias  # (a lookup in the connection handler's thread locals)
     for obj in objs:
         obj._state.adding = False
@@ -1164,6 +1165,14 @@ def _copy_fields(model: type[models.Model]):
     return fields, values, special, stamped
 
 
+@functools.cache
+def _column_types(model: type[models.Model]) -> list[str]:
+    """The PostgreSQL type of each column `_insert_new` writes (the id first), for a
+    binary COPY: `varchar(500)` is `varchar`."""
+    fields = [model._meta.pk, *_copy_fields(model)[0]]
+    return [re.sub(r"\(.*\)", "", f.db_type(connection)) for f in fields]
+
+
 def _insert_rows(model: type[models.Model], columns: list[str], rows: list[tuple]) -> None:
     """Insert rows of integers (no model instances, no ids wanted back)."""
     if not rows:
@@ -1179,11 +1188,18 @@ def _insert_rows(model: type[models.Model], columns: list[str], rows: list[tuple
         _copy(cursor, model._meta.db_table, columns, text=text)
 
 
-def _copy(cursor, table: str, columns: list[str], rows: Iterable = (), *, text: str = "") -> None:
-    """COPY the rows (values psycopg formats) or the text (in COPY's text format)."""
+def _copy(cursor, table: str, columns: list[str], rows: Iterable = (), *, text="", types=None):
+    """COPY the rows (values psycopg formats) or the text (in COPY's text format).
+    With the columns' `types`, the rows are sent in COPY's binary format: values as
+    they are, not written out as text and escaped (a third of the time, for rows of
+    long texts such as papers)."""
     quote = connection.ops.quote_name
     sql = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    if types:
+        sql += " (FORMAT BINARY)"
     with cursor.cursor.copy(sql) as copy:  # psycopg's cursor under Django's wrapper
+        if types:
+            copy.set_types(types)
         if text:
             copy.write(text)
         for row in rows:
