@@ -110,6 +110,12 @@ _ARXIV_IN_TEXT = re.compile(r"\barxiv:\s*(\S+)", re.IGNORECASE)
 _DECLARED_ENCODING = re.compile(r"(?:coding[:=]|% Encoding:)\s*([-\w.]+)", re.IGNORECASE)
 # Words of letters, digits and . ' - (the first a letter), between BibTeX's spaces.
 _CAPITALISED = re.compile(r"[ \t\n\r]*[^\W\d_][\w.'-]*(?:[ \t\n\r]+[^\W\d_][\w.'-]*)*[ \t\n\r]*")
+# "Ada Lovelace", "Lovelace, Ada", "Van Rossum, Guido": capitalised ASCII words, single
+# spaces, no von part (a lower-case word), no LaTeX: their display form at once.
+_PLAIN_NAME = re.compile(
+    r"(?P<family>[A-Z][a-z]+(?: [A-Z][a-z]+)*), (?P<given>[A-Z][a-z]+(?: [A-Z][a-z]+)*)"
+    r"|(?P<whole>[A-Z][a-z]+(?: [A-Z][a-z]+)+)"
+)
 _AND = re.compile(r"[ \t\n\r]+[aA][nN][dD][ \t\n\r]+")
 # An escaped blank, brace or backslash (which may change where an author list splits),
 # and a braced group holding no other.
@@ -466,6 +472,8 @@ def _person(text: str) -> tuple[str, bool]:
     """One name of an author list, as BibTeX writes it, to its display form. A name
     bibtexparser's strict mode refuses (a trailing comma: `Ram{\\'o}n y {C}ajal,
     Santiago,`) is split leniently instead of failing its entry."""
+    if plain := _PLAIN_NAME.fullmatch(text):  # (most names: given names, then family)
+        return (plain["whole"] or f"{plain['given']} {plain['family']}"), False
     first, von, last, jr = parts = _name_parts(text)
     if any(chars in text for chars in _LATEX_CHARS):
         return _display_name(*parts)

@@ -532,6 +532,26 @@ class ShortcutTests(SimpleTestCase):
             with self.subTest(name=name):
                 self.assertEqual(bibtex_import._name_parts(name), parts(name))
 
+    def test_plain_names_displayed_as_the_general_path_displays_them(self):
+        names = [
+            "Ada Lovelace",
+            "Lovelace, Ada",
+            "Van Rossum, Guido",
+            "De La Cruz, Juan Carlos",
+            "Lovelace,Ada",
+            "Ada  Lovelace",
+            "Plato",
+            "Ludwig van Beethoven",
+            "King, Jr., Martin",
+            "McDonald, Ronald",
+        ]
+        for name in names:
+            with self.subTest(name=name):
+                self.assertEqual(
+                    bibtex_import._person(name),
+                    bibtex_import._display_name(*bibtex_import._name_parts(name)),
+                )
+
     def test_author_lists_split_as_bibtexparser_splits_them(self):
         lists = [
             "A and B",
