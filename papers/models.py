@@ -216,11 +216,15 @@ class Paper(models.Model):
 
 
 class Authorship(models.Model):
-    # No index of its own: the unique constraints below lead with the paper.
+    # No index of their own: of the unique constraints below, one leads with the paper,
+    # the other with the author (an import inserts tens of thousands of authorships: each
+    # index is one more write per row).
     paper = models.ForeignKey(
         Paper, on_delete=models.CASCADE, related_name="authorships", db_index=False
     )
-    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="authorships")
+    author = models.ForeignKey(
+        Author, on_delete=models.PROTECT, related_name="authorships", db_index=False
+    )
     position = models.PositiveSmallIntegerField()
 
     class Meta:
@@ -229,7 +233,7 @@ class Authorship(models.Model):
             models.UniqueConstraint(
                 fields=["paper", "position"], name="authorship_position_unique"
             ),
-            models.UniqueConstraint(fields=["paper", "author"], name="authorship_author_unique"),
+            models.UniqueConstraint(fields=["author", "paper"], name="authorship_author_unique"),
         ]
 
     def __str__(self):
