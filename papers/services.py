@@ -106,7 +106,8 @@ _SOURCE_RANK = {
 _FETCHED = {Paper.Source.ARXIV, Paper.Source.DOI}
 _BATCH = 1000  # items matched against the catalog and inserted with one set of queries
 _STREAMED_ITEMS = 1000  # a new job with more items has them sent by COPY (PostgreSQL)
-_REPORT_EVERY = 5.0  # seconds between saves of a running job's report (progress: every batch)
+_REPORT_EVERY = 5.0  # seconds between saves of a running job's report
+_PROGRESS_EVERY = 0.5  # seconds between saves of its progress and counts
 _ARXIV_BATCH = 50  # ids per arXiv API request
 _url_validator = URLValidator(schemes=["http", "https"])
 # An http(s) URL with an ASCII host name of dot-separated labels (1 to 63 letters,
@@ -1717,8 +1718,9 @@ class _job_guard:
         self.job.error = f"Unexpected error: {exc_type.__name__}: {exc}"[:2000]
         self.job.finished_at = timezone.now()
         self.job.processed = min(self.job.processed, self.job.total)
-        # The report of the items done so far (a run saves it only every few seconds).
-        self.job.save(update_fields=["status", "error", "finished_at", "processed", "report"])
+        # The report and counts of the items done so far (a run saves its report every
+        # few seconds, its counts every half second).
+        self.job.save(update_fields=["status", "error", "finished_at", *_PROGRESS_FIELDS])
         return True
 
 
@@ -1805,23 +1807,29 @@ def _fetch_doi(doi: str) -> dict:
 
 
 def _run_items(job: ImportJob, *, dry_run: bool) -> list[dict]:
-    """Import the job's items; in a real run, save progress and counts after each batch,
-    and the report so far every few seconds and at the end (rewriting a report of
-    thousands of entries after every batch would cost more than the import). Returns
-    the report entries."""
+    """Import the job's items; in a real run, save progress and counts after a batch at
+    most every half second, the report so far every few seconds, and both at the end
+    (rewriting a report of thousands of entries after every batch would cost more than
+    the import). Returns the report entries."""
     importer = _Importer(added_by=job.created_by, job=None if dry_run else job)
     entries: list[dict] = []
-    saved, reported = time.monotonic(), 0
+    saved = progressed = time.monotonic()
+    reported = 0
 
     def report(outcomes: list[tuple[int, ItemResult]]) -> None:
-        nonlocal saved, reported
+        nonlocal saved, progressed, reported
         for n, result in outcomes:
             entries.append(_report_entry(n, result, importer.catalog, dry_run=dry_run))
         if not dry_run:
-            with_report = time.monotonic() - saved >= _REPORT_EVERY
-            _save_report(job, entries, with_report=with_report)
+            now = time.monotonic()
+            with_report = now - saved >= _REPORT_EVERY
+            if with_report or now - progressed >= _PROGRESS_EVERY:
+                _save_report(job, entries, with_report=with_report)
+                progressed = now
+            else:
+                _tally(job, entries)  # (in memory, for _job_guard if the run fails)
             if with_report:
-                saved, reported = time.monotonic(), len(entries)
+                saved, reported = now, len(entries)
 
     with bibtex_import.gc_paused():  # (see there)
         _import_batches(importer, job.items, report)
@@ -1972,6 +1980,24 @@ def _report_entry(n: int, result: ItemResult, catalog: _Catalog, *, dry_run: boo
 def _save_report(job: ImportJob, entries: list[dict], *, with_report: bool) -> None:
     """Save the counts and progress, and with `with_report` the report itself (the job
     keeps it in memory in any case, for _job_guard to save if the run fails)."""
+    _tally(job, entries)
+    _save_job(job, [name for name in _PROGRESS_FIELDS if with_report or name != "report"])
+
+
+_PROGRESS_FIELDS = (
+    "report",
+    "processed",
+    "created_count",
+    "updated_count",
+    "unchanged_count",
+    "duplicate_count",
+    "possible_duplicate_count",
+    "failed_count",
+)
+
+
+def _tally(job: ImportJob, entries: list[dict]) -> None:
+    """The job's report, progress and counts (in memory) from the report entries."""
     counts = count_outcomes(entries)
     job.report = entries
     job.processed = len(entries)
@@ -1981,19 +2007,6 @@ def _save_report(job: ImportJob, entries: list[dict], *, with_report: bool) -> N
     job.duplicate_count = counts[DUPLICATE]
     job.possible_duplicate_count = counts[POSSIBLE_DUPLICATE]
     job.failed_count = counts[FAILED]
-    _save_job(
-        job,
-        [
-            *(["report"] if with_report else []),
-            "processed",
-            "created_count",
-            "updated_count",
-            "unchanged_count",
-            "duplicate_count",
-            "possible_duplicate_count",
-            "failed_count",
-        ],
-    )
 
 
 def report_rows(*, job: ImportJob) -> list[dict]:
