@@ -33,9 +33,11 @@ Writing: records are matched and written a batch at a time. The catalog is read 
 few queries per batch (arXiv ids, DOIs, title keys, authors, citation keys; plain values
 where no model is needed), new papers, authors and authorships are inserted together at
 the end of the batch (on PostgreSQL with COPY, ids drawn from the sequences first), and
-the job's progress is saved after every batch. On PostgreSQL, outside a transaction, a
-batch's inserts are written behind, on a second connection, while the next batch is
-matched (see `_import_batches` and papers.write_behind).
+the job's progress is saved after a batch at most every half second. On PostgreSQL,
+outside a transaction, a batch's inserts are written behind, on a second connection,
+while the next batch is read and matched (see `_import_batches` and
+papers.write_behind); a file imported by the command is read into records batch by
+batch (`create_bibtex_run`).
 
 The preview (dry run) is the import itself run inside a transaction that is rolled back:
 it says exactly what the run will do, including the items that will fail.
@@ -1683,7 +1685,7 @@ def preview_import(*, job: ImportJob) -> ImportJob:
 
 def run_import(*, job: ImportJob) -> ImportJob:
     """Write the job's items into the catalog (see _import_batches), saving progress
-    after every batch and the report every few seconds and at the end."""
+    at most every half second and the report every few seconds and at the end."""
     with _job_guard(job):
         job.status = ImportJob.Status.RUNNING
         job.started_at = timezone.now()
