@@ -1,12 +1,14 @@
 """BibTeX files (uploaded or pasted) read into PaperRecord values with bibtexparser 2.
 
-bibtexparser splits the text into blocks; its middlewares then lower-case field names,
-substitute @string macros and drop the enclosing braces/quotes. Two things bibtexparser
-2.1 leaves undone are done here as middlewares over its own model: `#` concatenation
-(and @string definitions that use other strings), and `crossref` inheritance. Only the
-fields a record uses are read further: the author list is split into names here (with
-bibtexparser's own functions), each distinct name parsed and decoded once, rather than
-by a middleware over every name field of every entry.
+bibtexparser splits the text into blocks. Two middlewares over its model follow: one
+(`ReadFields`) keeps the fields a record uses, their names lower-cased, with @string and
+month macros and `#` concatenation resolved (which bibtexparser 2.1 leaves undone) and
+the enclosing braces/quotes removed by bibtexparser's RemoveEnclosingMiddleware; the
+other (`InheritCrossref`) does `crossref` inheritance. The author list is split into
+names here (as bibtexparser's own functions split it), each distinct name parsed and
+decoded once, rather than by a middleware over every name field of every entry. A file
+can be read whole (`read_bibtex`) or parsed first and its entries read into records as
+they are needed (`parse_bibtex`, `read_entry`).
 
 LaTeX is decoded to Unicode with bibtexparser's LatexDecodingMiddleware, but only for
 the fields we display or search (title, names, venue, abstract), only where there is
@@ -474,12 +476,10 @@ def _person(text: str) -> tuple[str, bool]:
     Santiago,`) is split leniently instead of failing its entry."""
     if plain := _PLAIN_NAME.fullmatch(text):  # (most names: given names, then family)
         return (plain["whole"] or f"{plain['given']} {plain['family']}"), False
-    first, von, last, jr = parts = _name_parts(text)
+    parts = _name_parts(text)
     if any(chars in text for chars in _LATEX_CHARS):
         return _display_name(*parts)
-    # No LaTeX to decode, no braces to make an organisation: the parts, joined.
-    name = " ".join(part for part in (*first, *von, *last) if part)
-    return (f"{name}, {' '.join(jr)}" if jr else name), False
+    return _joined(*parts), False  # (no LaTeX to decode, no braces for an organisation)
 
 
 def _split_names(value: str) -> list[str]:
@@ -534,10 +534,13 @@ def _display_name(first, von, last, jr) -> tuple[str, bool]:
     ({American Psychological Association}, {{IEEE}}) is an organisation, kept whole."""
     if not (first or von or jr) and len(last) == 1 and _is_one_group(last[0]):
         return _latex(last[0]), True
+    return _latex(_joined(first, von, last, jr)), False
+
+
+def _joined(first, von, last, jr) -> str:
+    """ "Given von Family, Jr", as written."""
     name = " ".join(part for part in (*first, *von, *last) if part)
-    if jr:
-        name = f"{name}, {' '.join(jr)}"
-    return _latex(name), False
+    return f"{name}, {' '.join(jr)}" if jr else name
 
 
 def _is_one_group(text: str) -> bool:
@@ -688,7 +691,7 @@ def _decode_in_pieces(text: str) -> str | None:
     a piece is not well-formed: the caller then decodes the whole text at once."""
     if "$$" in text or _NO_SEGMENTS.search(text):
         return None
-    if not _single_spaced(text):
+    if not _is_single_spaced(text):
         text = " ".join(text.split())  # (the result is single-spaced in any case)
     parts: list[str] = []
     copied = 0  # text[:copied] is in parts
@@ -740,10 +743,10 @@ def _decode_in_pieces(text: str) -> str | None:
     # The text between the pieces keeps its single spaces, unless a piece decoded to
     # nothing (`\relax`).
     value = "".join(parts)
-    return value if _single_spaced(value) else " ".join(value.split())
+    return value if _is_single_spaced(value) else " ".join(value.split())
 
 
-def _single_spaced(text: str) -> bool:
+def _is_single_spaced(text: str) -> bool:
     """Whether the text's only whitespace is single spaces between words. (Checked at
     the speed of a search for a character, not of a split and join.)"""
     return not (

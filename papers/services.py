@@ -360,14 +360,15 @@ class _Plan:
     @functools.cached_property
     def key_base(self) -> str:
         """The citation key a new paper of this record starts from."""
-        return _key_base(self.record)
+        record = self.record
+        first_author = record.authors[0] if record.authors else ""
+        return make_citation_key(first_author=first_author, year=record.year, title=record.title)
 
     def copy(self) -> "_Plan":
-        """A plan to change (notes added, an identifier dropped) leaving this one as is."""
-        plan = _Plan(self.record, list(self.notes), self.people, self.title_key)
-        plan.__dict__.update(
-            {name: value for name, value in self.__dict__.items() if name in _PLAN_CACHED}
-        )
+        """A plan to change (notes added, an identifier dropped) leaving this one as is
+        (its keys, worked out already, go with it)."""
+        plan = copy.copy(self)
+        plan.notes = list(self.notes)
         return plan
 
 
@@ -544,20 +545,8 @@ class _Catalog:
         return f"{base}-{number}"
 
 
-_PLAN_CACHED = ("author_keys", "key_base")
-
-
 def _key_candidates(base: str) -> list[str]:
     return [base] + [base + letter for letter in "bcdefghijklmnopqrstuvwxyz"]
-
-
-@functools.lru_cache(maxsize=65536)
-def _citation_key(first_author: str, year: int | None, title: str) -> str:
-    return make_citation_key(first_author=first_author, year=year, title=title)
-
-
-def _key_base(record: PaperRecord) -> str:
-    return _citation_key(record.authors[0] if record.authors else "", record.year, record.title)
 
 
 @dataclass(eq=False)
@@ -1325,7 +1314,7 @@ def _clean(record: PaperRecord) -> _Plan:
     # A name with no letter or digit ("?", "-") has no key to match it by: dropped.
     authors, organisations, people, keys = [], set(), [], set()
     for index, name in enumerate(record.authors):
-        name = " ".join(name.split())  # (_single_spaced, inline: tens of thousands)
+        name = _single_spaced(name)
         key = _author_key(name) if name else ""
         if not key:
             if name:
@@ -1364,8 +1353,7 @@ def _clean(record: PaperRecord) -> _Plan:
 
 def _single_spaced(text: str) -> str:
     """The text with its whitespace runs made single spaces, ends stripped."""
-    words = text.split()
-    return words[0] if len(words) == 1 else " ".join(words)
+    return " ".join(text.split())
 
 
 def _valid_url(value: str) -> bool:
@@ -1498,15 +1486,7 @@ def create_bibtex_job(
     parser could not read (with its line and excerpt). The job row keeps the records
     (as JSON, about twice the file's size) for the preview -> confirm flow, which runs
     them in a later request or task."""
-    items = [
-        {
-            "input": record.citation_key or record.title[:80],
-            "line": None,
-            "kind": "bibtex",
-            "record": record_to_json(record),
-        }
-        for record in records
-    ]
+    items = [_record_item(record, record_to_json(record)) for record in records]
     items += [_error_item(error) for error in errors]
     return _new_job(
         kind=ImportJob.Kind.BIBTEX,
@@ -1540,6 +1520,16 @@ def create_bibtex_run(*, parsed: bibtex_import.ParsedBibtex, filename: str = "")
     )
 
 
+def _record_item(record: PaperRecord, value: dict | PaperRecord) -> dict:
+    """A BibTeX job's item for a record (`value`: the record, or its JSON to store)."""
+    return {
+        "input": record.citation_key or record.title[:80],
+        "line": None,
+        "kind": "bibtex",
+        "record": value,
+    }
+
+
 def _error_item(error: ItemError) -> dict:
     excerpt = f" ({error.excerpt.strip()[:80]})" if error.excerpt.strip() else ""
     return {
@@ -1556,11 +1546,8 @@ def _read_entries(items: list[dict]) -> None:
     for item in items:
         if "entry" in item:
             read = bibtex_import.read_entry(item.pop("entry"))
-            if isinstance(read, PaperRecord):
-                item["input"] = read.citation_key or read.title[:80]
-                item["record"] = read
-            else:
-                item.update(_error_item(read))
+            is_record = isinstance(read, PaperRecord)
+            item.update(_record_item(read, read) if is_record else _error_item(read))
 
 
 def _new_job(*, kind, input_text, items, created_by, filename="", store_items=True) -> ImportJob:
@@ -1841,8 +1828,10 @@ def _run_items(job: ImportJob, *, dry_run: bool) -> list[dict]:
 
 
 def _import_batches(importer: _Importer, items: list[dict], report, *, batch_size=None):
-    """Import items given as {"input", "line", "record" (JSON) or "error"} batch by
-    batch, each matched against the catalog with one set of queries; call
+    """Import items given as {"input", "line", and "record" (JSON or a PaperRecord),
+    "error", or "entry" (a parsed BibTeX entry, read when its batch comes: see
+    create_bibtex_run)} batch by batch, each matched against the catalog with one set
+    of queries; call
     `report([(item number, ItemResult)...])` for each batch, in order, once it is in
     the database.
 
